@@ -1,0 +1,27 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install clean-cache dictionary
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/deportdata run
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+dictionary: $(STAMP)
+	$(BIN)/python -m schemas.dictionary > docs/data-dictionary.md
+
+clean-cache:
+	rm -rf .cache

@@ -1,0 +1,1565 @@
+"""Deterministic synthetic news corpus for benchmarking the deportdata pipeline.
+
+Writes raw articles in the three formats the ingest step reads:
+
+* ``.txt`` with a ``key: value`` header block (url, outlet, title, published), a blank
+  line, then paragraphs separated by blank lines (about 85% of articles);
+* ``.html`` news pages with canonical link, ``article:published_time`` meta and
+  nav/footer boilerplate around an ``<article>`` (about 10%);
+* ``.jsonl`` exports, several NewsAPI-like objects per file (about 5% of articles).
+
+Articles report on a pool of underlying "stories" (sequences of related events between a
+deporting and a receiving country: flights, refusals, tariffs, deals, detention,
+deployments, executive orders), so the same event is reported by several outlets with
+different wording. About 8% of articles are syndicated near-copies of an earlier article,
+about 15% are irrelevant (sports, weather, business), about 1% are byte-identical
+duplicates under another file name.
+
+Everything is a pure function of ``(seed, article index)``: the corpus is generated in a
+single streaming pass (one file written at a time, earlier articles are regenerated when
+a copy of them is needed), and the same ``(size, seed)`` gives byte-identical files.
+
+Usage::
+
+    python -m bench.corpus --size 10000 --out /tmp/corpus [--seed 0] [--force]
+    python -m bench.corpus --add 100 --out /tmp/corpus --seed 1   # incremental batch
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import hashlib
+import html as _html
+import json
+import re
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from random import Random
+
+__all__ = ["CorpusStats", "generate_corpus", "add_new_articles", "main"]
+
+FILES_PER_DIR = 1000          # article slots per subfolder
+BLOCK = 100                   # shares are exact within each block of 100 slots
+SHARE_EXACT_DUP = 0.01
+SHARE_NEAR_COPY = 0.08
+SHARE_IRRELEVANT = 0.15
+SHARE_HTML = 0.10
+SHARE_JSONL = 0.05
+MIN_WORDS, MAX_WORDS = 150, 1500
+
+# kinds and formats of article slots
+K_ORIG, K_IRR, K_NEAR, K_DUP = 0, 1, 2, 3
+F_TXT, F_HTML, F_JSONL = 0, 1, 2
+
+BASE_DATES = (_dt.date(2025, 1, 20), _dt.date(2026, 3, 31))
+NEW_DATES = (_dt.date(2026, 4, 1), _dt.date(2026, 6, 30))
+
+
+# ----------------------------------------------------------------------------------------
+# Stats
+# ----------------------------------------------------------------------------------------
+@dataclass
+class CorpusStats:
+    n_files: int = 0
+    n_articles: int = 0
+    n_near_copies: int = 0
+    n_irrelevant: int = 0
+    n_exact_duplicates: int = 0
+    total_bytes: int = 0
+    total_words: int = 0
+    n_txt: int = 0
+    n_html: int = 0
+    n_jsonl_files: int = 0
+    n_jsonl_articles: int = 0
+    seconds: float = 0.0
+    paths: list = field(default_factory=list, repr=False)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d.pop("paths")
+        d["megabytes"] = round(self.total_bytes / 1e6, 2)
+        return d
+
+
+# ----------------------------------------------------------------------------------------
+# World data: countries, people, outlets
+# ----------------------------------------------------------------------------------------
+# iso3: (name, adjective, capital/metonym, landing city, leader title, name pool)
+COUNTRIES: dict[str, tuple] = {
+    # deporting countries
+    "USA": ("the United States", "US", "Washington", "Washington", "President", "anglo"),
+    "GBR": ("Britain", "British", "London", "London", "Prime Minister", "anglo"),
+    "DEU": ("Germany", "German", "Berlin", "Berlin", "Chancellor", "europe"),
+    "ITA": ("Italy", "Italian", "Rome", "Rome", "Prime Minister", "europe"),
+    "NLD": ("the Netherlands", "Dutch", "The Hague", "Amsterdam", "Prime Minister", "europe"),
+    "FRA": ("France", "French", "Paris", "Paris", "President", "europe"),
+    "SWE": ("Sweden", "Swedish", "Stockholm", "Stockholm", "Prime Minister", "europe"),
+    "DNK": ("Denmark", "Danish", "Copenhagen", "Copenhagen", "Prime Minister", "europe"),
+    "AUS": ("Australia", "Australian", "Canberra", "Canberra", "Prime Minister", "anglo"),
+    "ESP": ("Spain", "Spanish", "Madrid", "Madrid", "Prime Minister", "hisp"),
+    # Americas
+    "COL": ("Colombia", "Colombian", "Bogotá", "Bogotá", "President", "hisp"),
+    "MEX": ("Mexico", "Mexican", "Mexico City", "Villahermosa", "President", "hisp"),
+    "GTM": ("Guatemala", "Guatemalan", "Guatemala City", "Guatemala City", "President", "hisp"),
+    "HND": ("Honduras", "Honduran", "Tegucigalpa", "San Pedro Sula", "President", "hisp"),
+    "SLV": ("El Salvador", "Salvadoran", "San Salvador", "San Salvador", "President", "hisp"),
+    "VEN": ("Venezuela", "Venezuelan", "Caracas", "Maiquetía", "President", "hisp"),
+    "BRA": ("Brazil", "Brazilian", "Brasília", "Belo Horizonte", "President", "pt"),
+    "ECU": ("Ecuador", "Ecuadorian", "Quito", "Guayaquil", "President", "hisp"),
+    "PER": ("Peru", "Peruvian", "Lima", "Lima", "President", "hisp"),
+    "HTI": ("Haiti", "Haitian", "Port-au-Prince", "Cap-Haïtien", "Prime Minister", "africa"),
+    "DOM": ("the Dominican Republic", "Dominican", "Santo Domingo", "Santo Domingo", "President", "hisp"),
+    "NIC": ("Nicaragua", "Nicaraguan", "Managua", "Managua", "President", "hisp"),
+    "CRI": ("Costa Rica", "Costa Rican", "San José", "San José", "President", "hisp"),
+    "PAN": ("Panama", "Panamanian", "Panama City", "Panama City", "President", "hisp"),
+    "JAM": ("Jamaica", "Jamaican", "Kingston", "Kingston", "Prime Minister", "anglo"),
+    "BOL": ("Bolivia", "Bolivian", "La Paz", "Santa Cruz", "President", "hisp"),
+    "CUB": ("Cuba", "Cuban", "Havana", "Havana", "President", "hisp"),
+    # Asia
+    "IND": ("India", "Indian", "New Delhi", "Amritsar", "Prime Minister", "asia_s"),
+    "CHN": ("China", "Chinese", "Beijing", "Beijing", "Premier", "asia_e"),
+    "PAK": ("Pakistan", "Pakistani", "Islamabad", "Islamabad", "Prime Minister", "asia_s"),
+    "BGD": ("Bangladesh", "Bangladeshi", "Dhaka", "Dhaka", "Chief Adviser", "asia_s"),
+    "AFG": ("Afghanistan", "Afghan", "Kabul", "Kabul", "acting Prime Minister", "arab"),
+    "VNM": ("Vietnam", "Vietnamese", "Hanoi", "Hanoi", "Prime Minister", "asia_e"),
+    "PHL": ("the Philippines", "Filipino", "Manila", "Manila", "President", "asia_e"),
+    "UZB": ("Uzbekistan", "Uzbek", "Tashkent", "Tashkent", "President", "asia_e"),
+    "NPL": ("Nepal", "Nepali", "Kathmandu", "Kathmandu", "Prime Minister", "asia_s"),
+    "LKA": ("Sri Lanka", "Sri Lankan", "Colombo", "Colombo", "President", "asia_s"),
+    # Africa
+    "NGA": ("Nigeria", "Nigerian", "Abuja", "Lagos", "President", "africa"),
+    "GHA": ("Ghana", "Ghanaian", "Accra", "Accra", "President", "africa"),
+    "SEN": ("Senegal", "Senegalese", "Dakar", "Dakar", "President", "africa"),
+    "RWA": ("Rwanda", "Rwandan", "Kigali", "Kigali", "President", "africa"),
+    "UGA": ("Uganda", "Ugandan", "Kampala", "Entebbe", "President", "africa"),
+    "SSD": ("South Sudan", "South Sudanese", "Juba", "Juba", "President", "africa"),
+    "SWZ": ("Eswatini", "Eswatini", "Mbabane", "Mbabane", "Prime Minister", "africa"),
+    "SOM": ("Somalia", "Somali", "Mogadishu", "Mogadishu", "President", "arab"),
+    "ERI": ("Eritrea", "Eritrean", "Asmara", "Asmara", "President", "africa"),
+    "MAR": ("Morocco", "Moroccan", "Rabat", "Casablanca", "Prime Minister", "arab"),
+    "TUN": ("Tunisia", "Tunisian", "Tunis", "Tunis", "President", "arab"),
+    "DZA": ("Algeria", "Algerian", "Algiers", "Algiers", "President", "arab"),
+    "GIN": ("Guinea", "Guinean", "Conakry", "Conakry", "President", "africa"),
+    "KEN": ("Kenya", "Kenyan", "Nairobi", "Nairobi", "President", "africa"),
+    # Europe, Middle East, Pacific
+    "ALB": ("Albania", "Albanian", "Tirana", "Tirana", "Prime Minister", "europe"),
+    "GEO": ("Georgia", "Georgian", "Tbilisi", "Tbilisi", "Prime Minister", "europe"),
+    "TUR": ("Turkey", "Turkish", "Ankara", "Istanbul", "President", "arab"),
+    "SRB": ("Serbia", "Serbian", "Belgrade", "Belgrade", "President", "europe"),
+    "MDA": ("Moldova", "Moldovan", "Chişinău", "Chişinău", "President", "europe"),
+    "IRQ": ("Iraq", "Iraqi", "Baghdad", "Erbil", "Prime Minister", "arab"),
+    "SYR": ("Syria", "Syrian", "Damascus", "Damascus", "President", "arab"),
+    "NRU": ("Nauru", "Nauruan", "Yaren", "Yaren", "President", "anglo"),
+}
+
+DEPORTERS = [("USA", 70), ("GBR", 6), ("DEU", 6), ("ITA", 4), ("NLD", 3), ("FRA", 3),
+             ("SWE", 2), ("DNK", 2), ("AUS", 2), ("ESP", 2)]
+RECEIVERS_US = ["COL", "MEX", "GTM", "HND", "SLV", "VEN", "BRA", "ECU", "PER", "HTI", "DOM",
+                "NIC", "JAM", "BOL", "CUB", "IND", "CHN", "PAK", "BGD", "VNM", "PHL", "UZB",
+                "NPL", "NGA", "GHA", "SEN", "SOM", "ERI", "GIN", "KEN", "MAR", "ALB", "GEO",
+                "TUR", "IRQ", "LKA"]
+RECEIVERS_EU = ["AFG", "SYR", "IRQ", "TUR", "MAR", "TUN", "DZA", "NGA", "GHA", "SEN", "GIN",
+                "ALB", "GEO", "SRB", "MDA", "PAK", "BGD", "IND", "VNM", "ERI", "SOM", "LKA"]
+# deporter -> [(third country, facility phrase)]
+THIRD_COUNTRY = {
+    "USA": [("SLV", "a maximum-security prison outside San Salvador"),
+            ("CRI", "a migrant camp near the Panamanian border"),
+            ("PAN", "a hotel in Panama City"), ("PAN", "a camp in the Darién province"),
+            ("GTM", "a shelter in Guatemala City"), ("HND", "a reception centre in San Pedro Sula"),
+            ("MEX", "a temporary shelter in Tapachula"), ("RWA", "a hostel in Kigali"),
+            ("UGA", "a reception facility near Entebbe"), ("SSD", "a government compound in Juba"),
+            ("SWZ", "a prison near Mbabane"), ("GHA", "a military camp outside Accra"),
+            ("UZB", "a transit facility in Tashkent")],
+    "GBR": [("RWA", "a hostel in Kigali"), ("ALB", "a return hub near Tirana")],
+    "ITA": [("ALB", "a centre in Gjadër, Albania"), ("ALB", "a reception centre in Shëngjin")],
+    "NLD": [("UGA", "a return hub in Uganda")],
+    "DNK": [("RWA", "a reception centre outside Kigali")],
+    "DEU": [("RWA", "a processing centre in Rwanda"), ("GEO", "a transit centre in Tbilisi")],
+    "AUS": [("NRU", "an offshore processing centre on Nauru")],
+    "SWE": [("UGA", "a return hub in Uganda")],
+    "FRA": [("MAR", "a transit centre in Casablanca")],
+    "ESP": [("MAR", "a reception centre near Tangier")],
+}
+DEPART_LOCS = {
+    "USA": ["El Paso, Texas", "San Diego, California", "Alexandria, Louisiana",
+            "Harlingen, Texas", "Tucson, Arizona", "Miami, Florida", "Mesa, Arizona",
+            "Brownsville, Texas"],
+    "GBR": ["Stansted Airport", "RAF Brize Norton", "Birmingham Airport"],
+    "DEU": ["Leipzig", "Düsseldorf", "Frankfurt"], "ITA": ["Rome", "Brindisi", "Bari"],
+    "NLD": ["Schiphol", "Rotterdam"], "FRA": ["Paris", "Lyon", "Marseille"],
+    "SWE": ["Stockholm", "Gothenburg"], "DNK": ["Copenhagen", "Billund"],
+    "AUS": ["Darwin", "Perth", "Brisbane"], "ESP": ["Madrid", "Málaga"],
+}
+US_DETENTION = [("CUB", "Guantánamo Bay", "Guantánamo"),
+                (None, "Fort Bliss in El Paso, Texas", "Fort Bliss"),
+                (None, "a staging base in Alexandria, Louisiana", "Alexandria"),
+                (None, "a former military airfield in southern Florida", "the airfield")]
+
+NAMES = {
+    "hisp": (["Elena", "Tomás", "María", "Andrés", "Lucía", "Javier", "Camila", "Diego",
+              "Sofía", "Ricardo", "Gabriela", "Luis", "Ximena", "Óscar"],
+             ["Vargas", "Ruiz", "Castillo", "Mejía", "Herrera", "Salazar", "Ortega",
+              "Navarro", "Quintero", "Paredes", "Fuentes", "Arce", "Villalobos", "Cabrera"]),
+    "pt": (["João", "Ana", "Paulo", "Mariana", "Rafael", "Beatriz", "Thiago"],
+           ["Albuquerque", "Teixeira", "Moura", "Carvalho", "Siqueira", "Barros", "Lacerda"]),
+    "anglo": (["James", "Sarah", "Michael", "Laura", "David", "Karen", "Thomas", "Rachel",
+               "Mark", "Emily", "Owen", "Hannah"],
+              ["Whitfield", "Carver", "Holloway", "Pruitt", "Danner", "Ashby", "Collier",
+               "Mercer", "Langley", "Sutton", "Bramwell", "Keane"]),
+    "europe": (["Lukas", "Anna", "Marco", "Giulia", "Pieter", "Sanne", "Erik", "Ingrid",
+                "Claire", "Henrik", "Mateusz", "Elif"],
+               ["Brandt", "Keller", "Rossi", "Bianchi", "de Vries", "Jansen", "Lindqvist",
+                "Moreau", "Dubois", "Hansen", "Kowalczyk", "Berisha"]),
+    "africa": (["Kwame", "Amina", "Chidi", "Fatou", "Jean-Paul", "Grace", "Moses", "Aisha",
+                "Samuel", "Esther", "Thabo", "Nadège"],
+               ["Mensah", "Okafor", "Diop", "Nkurunziza", "Otieno", "Abdi", "Mugisha",
+                "Bello", "Sow", "Kamau", "Dlamini", "Baptiste"]),
+    "asia_s": (["Rajesh", "Priya", "Imran", "Sadia", "Arjun", "Nusrat", "Vikram", "Farhan",
+                "Anjali", "Kamal"],
+               ["Sharma", "Qureshi", "Rahman", "Iyer", "Chowdhury", "Malik", "Kapoor",
+                "Hossain", "Perera", "Thapa"]),
+    "asia_e": (["Minh", "Li", "Wei", "Maria", "Jose", "Thanh", "Aziz", "Dilnoza", "Hao"],
+               ["Nguyen", "Zhang", "Chen", "Santos", "Reyes", "Tran", "Karimov", "Yusupova",
+                "Lim"]),
+    "arab": (["Youssef", "Leila", "Karim", "Nadia", "Omar", "Salma", "Hassan", "Rania",
+              "Tariq", "Mona"],
+             ["Benali", "Haddad", "El Amrani", "Mansour", "Saleh", "Khalil", "Bouzid",
+              "Nasser", "Rahimi", "Hamdan"]),
+}
+
+
+def _person(key: str, pool: str) -> str:
+    r = Random("person:" + key)
+    first, last = NAMES[pool]
+    return f"{r.choice(first)} {r.choice(last)}"
+
+
+LEADERS = {iso: _person(iso + ":leader", c[5]) for iso, c in COUNTRIES.items()}
+MINISTERS = {iso: _person(iso + ":fm", c[5]) for iso, c in COUNTRIES.items()}
+LEADERS["USA"] = "Donald Trump"
+
+# (name, domain, style): style "uk" writes 24 January / per cent, "us" January 24 / percent
+OUTLETS = [
+    ("The Harbor Herald", "harborherald.com", "us"),
+    ("Capital Ledger", "capitalledger.com", "us"),
+    ("The Daily Meridian", "dailymeridian.com", "us"),
+    ("Metro Tribune", "metrotribune-news.com", "us"),
+    ("The Continental Post", "continentalpost.com", "us"),
+    ("Lakeshore Gazette", "lakeshoregazette.com", "us"),
+    ("The Frontier Dispatch", "frontierdispatch.com", "us"),
+    ("Border Report Today", "borderreporttoday.com", "us"),
+    ("The Evening Standard-Courier", "eveningcourier.com", "us"),
+    ("Sun Valley Times", "sunvalleytimes.com", "us"),
+    ("The Atlantic Observer", "atlanticobserver.com", "us"),
+    ("Gulf Coast Chronicle", "gulfcoastchronicle.com", "us"),
+    ("The National Review-Star", "nationalreviewstar.com", "us"),
+    ("Keystone Daily", "keystonedaily.com", "us"),
+    ("Pacific Bulletin", "pacificbulletin.com", "us"),
+    ("The Civic Record", "civicrecord.org", "us"),
+    ("Global Affairs Wire", "globalaffairswire.com", "us"),
+    ("Northern Chronicle", "northernchronicle.co.uk", "uk"),
+    ("The Westminster Packet", "westminsterpacket.co.uk", "uk"),
+    ("The Thames Examiner", "thamesexaminer.co.uk", "uk"),
+    ("Midlands Echo", "midlandsecho.co.uk", "uk"),
+    ("The Caledonian Press", "caledonianpress.co.uk", "uk"),
+    ("Irish Morning News", "irishmorningnews.ie", "uk"),
+    ("The Delhi Sentinel", "delhisentinel.in", "uk"),
+    ("Mumbai Observer", "mumbaiobserver.in", "uk"),
+    ("The Punjab Courier", "punjabcourier.in", "uk"),
+    ("Horizonte English Edition", "horizonte.com.br", "us"),
+    ("Folha Atlântica", "folhaatlantica.com.br", "us"),
+    ("The Andes Reporter", "andesreporter.com.co", "us"),
+    ("Mexico Valley News", "mexicovalleynews.com.mx", "us"),
+    ("Isthmus Times", "isthmustimes.com.pa", "us"),
+    ("The Coastal Times", "coastaltimes.com.au", "uk"),
+    ("Southern Cross Herald", "southerncrossherald.com.au", "uk"),
+    ("Prairie Dispatch", "prairiedispatch.ca", "us"),
+    ("The Maple Ledger", "mapleledger.ca", "us"),
+    ("Lagos Standard", "lagosstandard.com.ng", "uk"),
+    ("Accra Evening Post", "accraeveningpost.com.gh", "uk"),
+    ("Great Lakes Monitor", "greatlakesmonitor.co.ke", "uk"),
+    ("The Cape Mercury", "capemercury.co.za", "uk"),
+    ("Manila Morning Star", "manilamorningstar.com.ph", "us"),
+    ("Straits Review", "straitsreview.com.sg", "uk"),
+    ("Euro Affairs Daily", "euroaffairsdaily.eu", "uk"),
+    ("The Rhine Post", "rhinepost.de", "uk"),
+    ("Adriatic Today", "adriatictoday.it", "uk"),
+    ("Nordic Wire", "nordicwire.se", "uk"),
+]
+AGENCIES = ["the Meridian Press Agency", "Continental Wire", "Associated Newswire",
+            "Global Press Service", "the Atlantic News Agency", "World Desk Press"]
+CHARTERS = ["Skyreach Charter", "Meridian Air Services", "Northstar Aviation",
+            "Atlas Charter Group", "Coastline Air", "Pan-Continental Charters",
+            "Bluewing Airlines", "Summit Jet Charter"]
+UNIVERSITIES = ["the University of Lakeshore", "Westbridge University", "the Institute for "
+                "Migration Studies", "Carver College", "the Centre for Border Research",
+                "Northgate University", "the Hemisphere Policy Institute"]
+ORDERS = [
+    ("an executive order declaring a national emergency at the southern border",
+     "the emergency declaration", "a national emergency at the southern border"),
+    ("a proclamation suspending the entry of asylum seekers at the border",
+     "the asylum proclamation", "a suspension of asylum at the border"),
+    ("a memorandum directing the expansion of the migrant facility at Guantánamo Bay",
+     "the Guantánamo memorandum", "an expansion of the Guantánamo migrant facility"),
+    ("an executive order expanding fast-track deportations nationwide",
+     "the expedited-removal order", "an expansion of expedited removal"),
+    ("a proclamation invoking an 18th-century wartime law to deport alleged gang members",
+     "the wartime-law proclamation", "the use of a wartime law to speed up deportations"),
+    ("an executive order restricting birthright citizenship",
+     "the birthright citizenship order", "limits on birthright citizenship"),
+    ("an order suspending the refugee admissions programme",
+     "the refugee suspension order", "a pause in refugee admissions"),
+]
+EU_ORDERS = [
+    ("an emergency decree tightening deportation rules", "the deportation decree",
+     "tougher deportation rules"),
+    ("a decree designating a list of safe countries of origin", "the safe-countries decree",
+     "a new list of safe countries of origin"),
+]
+US_COURTS = ["a federal judge in Boston", "a federal judge in Washington",
+             "a federal appeals court", "a federal judge in San Francisco",
+             "the Supreme Court", "a federal judge in Texas"]
+EU_COURTS = ["the High Court", "a court in Rome", "the Court of Appeal",
+             "the constitutional court", "an administrative court"]
+
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December"]
+NUM_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+             "ten", "eleven", "twelve"]
+TENS_WORDS = {20: "twenty", 30: "thirty", 40: "forty", 50: "fifty", 60: "sixty",
+              70: "seventy", 80: "eighty", 90: "ninety"}
+
+
+# ----------------------------------------------------------------------------------------
+# Small helpers
+# ----------------------------------------------------------------------------------------
+def _cap(s: str) -> str:
+    return s[:1].upper() + s[1:] if s else s
+
+
+_BRACKETS = re.compile(r"\[([^\]]*)\]")
+
+
+def _compile(t: str) -> tuple:
+    """'a [b|c] d' -> ('a ', ('b', 'c'), ' d'); choices expanded at render time."""
+    parts = _BRACKETS.split(t)
+    return tuple(p if i % 2 == 0 else tuple(p.split("|")) for i, p in enumerate(parts) if p)
+
+
+def _expand(rng: Random, parts: tuple) -> str:
+    r = rng.random
+    return "".join(p if p.__class__ is str else p[int(r() * len(p))] for p in parts)
+
+
+def _render(rng: Random, parts: tuple, fields: dict) -> str:
+    return _cap(_expand(rng, parts).format_map(fields))
+
+
+def _weighted(rng: Random, items):
+    total = sum(w for _, w in items)
+    x = rng.random() * total
+    for item, w in items:
+        x -= w
+        if x < 0:
+            return item
+    return items[-1][0]
+
+
+def _num(n: int, rng: Random, words_ok: bool = True) -> str:
+    if words_ok and n <= 12 and rng.random() < 0.8:
+        return NUM_WORDS[n]
+    if words_ok and n in TENS_WORDS and rng.random() < 0.25:
+        return TENS_WORDS[n]
+    return f"{n:,}"
+
+
+def _a(word: str) -> str:
+    return ("an " if word[:1].lower() in "aeiou" else "a ") + word
+
+
+QUALIFIERS = {
+    "exact": [""],
+    "at_least": ["more than ", "at least ", "over ", "more than "],
+    "approx": ["about ", "around ", "nearly ", "roughly ", "some ", "approximately "],
+    "at_most": ["up to ", "as many as "],
+}
+
+
+def _count_phrase(n: int, qual: str, rng: Random) -> str:
+    return rng.choice(QUALIFIERS[qual]) + _num(n, rng)
+
+
+def _day_month(d: _dt.date, style: str, year: bool = False) -> str:
+    s = f"{d.day} {MONTHS[d.month - 1]}" if style == "uk" else f"{MONTHS[d.month - 1]} {d.day}"
+    if year:
+        s += f" {d.year}" if style == "uk" else f", {d.year}"
+    return s
+
+
+def _when(rng: Random, d: _dt.date, pub: _dt.date, style: str) -> str:
+    """Date phrase for event date d as written in an article published on pub."""
+    delta = (pub - d).days
+    opts = [(f"on {_day_month(d, style)}", 4), (f"on {_day_month(d, style, True)}", 1)]
+    if 1 <= abs(delta) <= 6:
+        opts.append((f"on {WEEKDAYS[d.weekday()]}", 6))
+    if delta == 0:
+        opts += [(f"on {WEEKDAYS[d.weekday()]}", 3), ("earlier today", 1)]
+    elif delta == 1:
+        opts.append(("yesterday", 1))
+    elif delta == -1:
+        opts.append(("tomorrow", 1))
+    pw, dw = pub.isocalendar()[:2], d.isocalendar()[:2]
+    if delta > 0 and pw == dw:
+        opts.append(("earlier this week", 2))
+    if delta > 0 and (pub - _dt.timedelta(days=7)).isocalendar()[:2] == dw:
+        opts.append(("last week", 3))
+    if delta < 0 and (pub + _dt.timedelta(days=7)).isocalendar()[:2] == dw:
+        opts.append(("next week", 2))
+    if delta > 7 and d.month == pub.month and d.year == pub.year:
+        opts.append(("earlier this month", 2))
+    if delta > 0 and (d.month % 12) + 1 == pub.month and delta > 20:
+        opts.append(("last month", 2))
+    return _weighted(rng, opts)
+
+
+def _slug(title: str) -> str:
+    s = re.sub(r"[^a-z0-9]+", "-", title.lower().replace("'", "")).strip("-")
+    return "-".join(s.split("-")[:10]) or "story"
+
+
+def _h(key: str) -> str:
+    return hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
+
+
+# ----------------------------------------------------------------------------------------
+# Stories: sequences of related events between two countries
+# ----------------------------------------------------------------------------------------
+# story kind -> steps (event_type, status or alternatives, probability)
+STORY_KINDS = {
+    "standoff": [("removal_flight", "planned", 0.3), ("removal_flight", "refused", 1.0),
+                 ("diplomatic_response", "refusal", 0.9),
+                 ("coercive_measure", "threatened", 0.8), ("coercive_measure", "imposed", 0.4),
+                 ("diplomatic_response", "reversal", 0.7), ("coercive_measure", "lifted", 0.3),
+                 ("removal_flight", "landed", 0.6)],
+    "protest": [("removal_flight", "landed", 1.0), ("diplomatic_response", "protest", 1.0),
+                ("diplomatic_response", "conditions", 0.6), ("removal_flight", "landed", 0.5)],
+    "routine": [("removal_flight", "departed", 0.7), ("removal_flight", "landed", 1.0),
+                ("diplomatic_response", "acceptance", 0.5), ("agreement", "in_force", 0.3),
+                ("removal_flight", "departed", 0.4)],
+    "third_country": [("agreement", "proposed", 0.4), ("agreement", "negotiating", 0.6),
+                      ("agreement", "signed", 1.0), ("detention", "announced", 0.5),
+                      ("removal_flight", "landed", 0.7), ("detention", "operating", 0.5),
+                      ("agreement", "in_force", 0.4), ("detention", "closed", 0.1)],
+    "policy": [("executive_action", "signed", 1.0), ("military_deployment", "deployed", 0.7),
+               ("detention", "announced", 0.7), ("removal_flight", "departed", 0.6),
+               ("executive_action", "blocked", 0.5), ("military_deployment", "planned", 0.3),
+               ("executive_action", "announced", 0.3)],
+    "sanctions": [("coercive_measure", "threatened", 1.0), ("coercive_measure", "imposed", 0.7),
+                  ("diplomatic_response", "conditions", 0.5),
+                  ("diplomatic_response", "acceptance", 0.5), ("coercive_measure", "lifted", 0.5),
+                  ("removal_flight", "landed", 0.5)],
+    "disrupted": [("removal_flight", "planned", 1.0), ("removal_flight", "cancelled|diverted", 1.0),
+                  ("executive_action", "blocked", 0.4), ("removal_flight", "departed", 0.5)],
+    "europe": [("agreement", "signed", 0.6), ("agreement", "suspended|abandoned", 0.5),
+               ("removal_flight", "cancelled", 0.4), ("detention", "operating", 0.4),
+               ("removal_flight", "departed", 0.6), ("removal_flight", "landed", 0.4)],
+}
+STORY_WEIGHTS = [("standoff", 18), ("protest", 12), ("routine", 20), ("third_country", 14),
+                 ("policy", 12), ("sanctions", 8), ("disrupted", 8), ("europe", 8)]
+
+
+def _rand_date(rng: Random, lo: _dt.date, hi: _dt.date) -> _dt.date:
+    return lo + _dt.timedelta(days=int(rng.random() * ((hi - lo).days + 1)))
+
+
+def _flight_counts(rng: Random, ev: dict, carrier: str) -> None:
+    n = 1 if rng.random() < 0.6 else (2 if rng.random() < 0.65 else rng.choice((3, 4)))
+    per = rng.randint(30, 220) if carrier != "government" else rng.randint(60, 110)
+    qual = _weighted(rng, [("exact", 5), ("at_least", 2.5), ("approx", 2.5)])
+    total = per * n
+    if qual != "exact":
+        total = max(10, round(total, -1 if total < 200 else -2 if total > 600 else -1))
+        if total >= 200 and rng.random() < 0.5:
+            total = round(total / 50) * 50
+    ev.update(flights=n, per=per if qual == "exact" else None, people=total, qual=qual)
+
+
+@lru_cache(maxsize=8192)
+def _story(ns: str, k: int) -> tuple:
+    rng = Random(f"{ns}:story:{k}")
+    kind = _weighted(rng, STORY_WEIGHTS)
+    lo, hi = NEW_DATES if ns.startswith("n") else BASE_DATES
+    if kind in ("policy", "standoff", "sanctions") and rng.random() < 0.85:
+        d_iso = "USA"
+    elif kind == "europe":
+        d_iso = rng.choice([x for x, _ in DEPORTERS if x != "USA"])
+    else:
+        d_iso = _weighted(rng, DEPORTERS)
+    facility = None
+    if kind == "third_country":
+        r_iso, facility = rng.choice(THIRD_COUNTRY[d_iso])
+    elif d_iso == "USA":
+        r_iso = rng.choice(RECEIVERS_US)
+    else:
+        r_iso = rng.choice(RECEIVERS_EU)
+    nats = [x for x in rng.sample(RECEIVERS_US if d_iso == "USA" else RECEIVERS_EU, 3)
+            if x != r_iso][:2]
+    date = _rand_date(rng, lo, hi)
+    carrier_default = ("military" if d_iso == "USA" and rng.random() < 0.45 else
+                       "charter" if rng.random() < 0.85 else "commercial")
+    measure = _weighted(rng, [("tariff", 5), ("visa_sanction", 4), ("travel_ban", 2),
+                              ("financial_sanction", 1)])
+    pct = rng.choice((10, 15, 20, 25, 25, 50))
+    order = rng.choice(ORDERS if d_iso == "USA" else EU_ORDERS)
+    court = rng.choice(US_COURTS if d_iso == "USA" else EU_COURTS)
+    if facility is None:
+        if d_iso == "USA":
+            fr, facility, _short = rng.choice(US_DETENTION)
+        else:
+            fr, facility = (THIRD_COUNTRY.get(d_iso) or [(None, "a removal centre")])[0][::-1][::-1]
+            fr, facility = fr, facility
+    else:
+        fr = r_iso
+    dep_loc = rng.choice(DEPART_LOCS[d_iso])
+    events = []
+    for etype, status, p in STORY_KINDS[kind]:
+        if rng.random() >= p:
+            continue
+        if "|" in status:
+            status = rng.choice(status.split("|"))
+        ev = {"type": etype, "status": status, "D": d_iso, "R": r_iso, "date": date,
+              "nats": nats, "story": k, "kind": kind}
+        if etype == "removal_flight":
+            carrier = carrier_default
+            if kind == "standoff" and status == "landed" and rng.random() < 0.4:
+                carrier = "government"
+            elif kind == "protest" and events and rng.random() < 0.7:
+                carrier = "charter"
+            if d_iso != "USA" and carrier == "military":
+                carrier = "charter"
+            ev["carrier"] = carrier
+            if carrier == "military":
+                ev["aircraft"] = rng.choice(("C-17", "C-17", "C-130", "C-17;C-130"))
+            elif carrier == "charter":
+                ev["aircraft"] = rng.choice(("Boeing 737", "Boeing 757", "Airbus A320",
+                                             "Boeing 767", None, None))
+            else:
+                ev["aircraft"] = None
+            ev["charter"] = rng.choice(CHARTERS)
+            _flight_counts(rng, ev, carrier)
+            if ev["flights"] == 1 and ev["aircraft"] == "C-17;C-130":
+                ev["aircraft"] = "C-17"
+            if kind == "policy" and d_iso == "USA" and rng.random() < 0.4:
+                ev["R"], ev["loc"] = "CUB", "Guantánamo Bay"
+            else:
+                ev["loc"] = COUNTRIES[ev["R"]][3]
+            ev["dep_loc"] = dep_loc
+            ev["alt"] = rng.choice(["Guantánamo Bay", "Panama City", dep_loc,
+                                    "a military base in Puerto Rico", "Houston, Texas"]
+                                   if d_iso == "USA" else [dep_loc, "Athens", "Istanbul"])
+        elif etype == "coercive_measure":
+            ev["measure"] = measure
+            ev["pct"] = pct
+        elif etype == "detention":
+            ev["facility"] = facility
+            ev["facility_country"] = fr
+            ev["beds"] = rng.choice((500, 1000, 2000, 3000, 5000, 10000, 30000, 40000))
+            ev["people"] = rng.choice((20, 48, 65, 90, 120, 178, 238, 250, 300, 500, 1200))
+            ev["qual"] = _weighted(rng, [("exact", 4), ("approx", 3), ("at_least", 2)])
+        elif etype == "military_deployment":
+            ev["troops"] = rng.choice((500, 1000, 1500, 1500, 2000, 3000, 5000, 10000))
+            ev["qual"] = _weighted(rng, [("exact", 5), ("approx", 2), ("at_most", 1),
+                                         ("at_least", 1)])
+            ev["n_aircraft"] = rng.choice((2, 3, 4, 4, 6))
+            ev["loc"] = rng.choice(("the southern border", "El Paso, Texas",
+                                    "San Diego, California", "the border in Arizona"))
+        elif etype == "executive_action":
+            ev["order"] = order
+            ev["court"] = court
+        events.append(ev)
+        date = date + _dt.timedelta(days=rng.choice((0, 1, 1, 2, 2, 3, 4, 6)))
+    if not events:  # every story has at least one event
+        ev = {"type": "removal_flight", "status": "landed", "D": d_iso, "R": r_iso,
+              "date": date, "nats": nats, "story": k, "kind": kind, "carrier": carrier_default,
+              "aircraft": "C-17" if carrier_default == "military" else None,
+              "charter": rng.choice(CHARTERS), "loc": COUNTRIES[r_iso][3], "dep_loc": dep_loc,
+              "alt": dep_loc}
+        _flight_counts(rng, ev, carrier_default)
+        events.append(ev)
+    return tuple(events)
+
+
+# ----------------------------------------------------------------------------------------
+# Sentence templates. [a|b] = random alternative; {x} = field.
+# ----------------------------------------------------------------------------------------
+EVENT_T = {
+    ("removal_flight", "planned"): [
+        "{Dgov} plans to send {planes} carrying {ppl} to {Rn} {when}, {Dofficial} told {wire}.",
+        "{Planes} [{were} scheduled|{were} due] to leave {dep_loc} for {loc} {when} with {ppl} on board.",
+        "[Officials|Authorities] said {planes} bound for {Rn} would depart {when}, carrying {ppl}.",
+        "A removal flight to {Rn} with {ppl} is expected to take off from {dep_loc} {when}, according to flight-tracking data.",
+        "{Dofficial} said {Dn} [was preparing|had scheduled] {planes} to return {ppl} to {Rn} {when}.",
+    ],
+    ("removal_flight", "departed"): [
+        "{Planes} carrying {ppl} left {dep_loc} for {Rn} {when}.",
+        "{When}, {planes} took off from {dep_loc} with {ppl} bound for {loc}.",
+        "{Dofficial} said {planes} with {ppl} on board [departed|left] {when} for {Rn}.",
+        "{Planes}, operated by {operator}, departed {when} with {ppl} [headed|bound] for {Rn}.",
+        "{Ppl} were [put|loaded] on {planes} that left {dep_loc} {when}, [bound for|destined for] {loc}.",
+    ],
+    ("removal_flight", "landed"): [
+        "{Planes} carrying {ppl} landed in {loc} {when}.",
+        "{Ppl} deported from {Dn} arrived in {loc} {when} aboard {planes}.",
+        "{When}, {planes} with {ppl} [touched down|landed] at the airport in {loc}, {Radj} officials said.",
+        "{Radj} migration authorities confirmed that {ppl} [returned|arrived] {when} on {planes} from {Dn}.",
+        "On the photo: deportees leave {plane_one} after it landed in {loc} {when}.",
+        "{Planes} from {Dn} carrying {ppl} arrived in {loc} {when}, [the first such|another] sign that removals to {Rn} were [under way|continuing].",
+    ],
+    ("removal_flight", "refused"): [
+        "{Rn} [refused|declined] to let {planes} carrying {ppl} land {when}.",
+        "{Rgov} rejected {planes} that were [full of|carrying] {ppl} deported from {Dn}, {Dofficial} told {wire}.",
+        "{When}, {planes} bound for {Rn} {were} denied permission to land, leaving {ppl} [in limbo|stranded].",
+        "{Rgov} blocked {planes} from {Dn} {when}, refusing to receive the {pnum} {noun} on board.",
+        "{Dadj} {planes_bare} carrying {ppl} {were} turned away by {Rn} {when} after [landing clearance was withdrawn|its approval to land was withdrawn].",
+    ],
+    ("removal_flight", "diverted"): [
+        "{Planes} headed for {Rn} {were} diverted to {alt} {when} after landing permission was withdrawn.",
+        "{When}, {planes} carrying {ppl} turned back [mid-air|in flight] and landed in {alt} instead of {loc}.",
+        "The deportation flight carrying {ppl} to {Rn} was rerouted to {alt} {when}, officials said.",
+    ],
+    ("removal_flight", "cancelled"): [
+        "A planned [flight|removal flight] carrying {ppl} to {Rn} was [cancelled|called off] {when}.",
+        "{Dgov} called off {planes} to {Rn} {when} after a last-minute legal challenge.",
+        "{When}, officials scrapped {planes} that had been due to take {ppl} to {loc}.",
+        "The [deportation flight|charter] to {Rn} was grounded {when} [hours before take-off|shortly before departure], {Dofficial} said.",
+    ],
+    ("diplomatic_response", "refusal"): [
+        "{Rleader} said {when} that {Rn} would not allow {Dadj} military planes carrying {noun} to land.",
+        "{Rgov} said {when} it would not accept deportation flights from {Dn}.",
+        "In a post on [X|social media] {when}, {Rleader} wrote that {Rn} would not receive {noun} \"[treated as criminals|in handcuffs]\".",
+        "{Rfm} [announced|confirmed] {when} that {Rn} would refuse [all|further] removal flights from {Dn} until further notice.",
+    ],
+    ("diplomatic_response", "protest"): [
+        "{Rgov} protested {when} over the treatment of {Radj} deportees, who were handcuffed and shackled during the flight.",
+        "{Rfm} summoned the {Dadj} ambassador {when} to protest what the ministry called the \"degrading treatment\" of deportees.",
+        "{Rn} lodged a formal protest with {Dn} {when} over conditions on a deportation flight.",
+        "{Rleader} [condemned|denounced] {when} the use of [shackles|handcuffs and leg chains] on {Radj} citizens [flown home|returned] from {Dn}.",
+    ],
+    ("diplomatic_response", "acceptance"): [
+        "{Rgov} said {when} it would accept deportation flights from {Dn}.",
+        "{Rleader} agreed {when} to receive {Radj} nationals deported from {Dn}, including on military aircraft.",
+        "{Rn} has accepted the return of its citizens, {Rfm} said {when}.",
+        "{Rgov} [confirmed|said] {when} that it would [take back|receive] its nationals [without conditions|\"without delay\"].",
+    ],
+    ("diplomatic_response", "reversal"): [
+        "{Rn} backed down {when} and agreed to accept the deportees after {Dgov} threatened sanctions.",
+        "Hours later, {Rgov} reversed course and said it would [send its own planes|fly the deportees home itself].",
+        "{When}, {Rleader} reversed the earlier refusal and allowed the flights to land.",
+        "{Rn} [dropped|abandoned] its objections {when}, [according to|said] {Dofficial}.",
+    ],
+    ("diplomatic_response", "conditions"): [
+        "{Rgov} said {when} it would take back its citizens only on civilian planes and without handcuffs.",
+        "{Rleader} said {Rn} would accept the returns on condition that deportees were treated \"with dignity\".",
+        "{Rfm} said {when} that {Rn} would receive deportation flights only if they carried its own nationals.",
+    ],
+    ("agreement", "proposed"): [
+        "{Dgov} has proposed a deal under which {Rn} would accept {nats} deported from {Dn}.",
+        "{Dofficial} said {when} that {Dn} had asked {Rn} to take in migrants from third countries.",
+    ],
+    ("agreement", "negotiating"): [
+        "{Dn} is negotiating with {Rn} over an arrangement to receive deportees who are not {Radj} citizens.",
+        "Talks between {Dn} and {Rn} on a third-country deportation agreement continued {when}, officials said.",
+        "{Dgov} is working on a deal with {Rn} to accept migrants from third countries.",
+    ],
+    ("agreement", "signed"): [
+        "{Rn} agreed {when} to accept deportees of any nationality from {Dn}, including {nats}.",
+        "{Dn} and {Rn} signed an agreement {when} under which {Rn} will receive {nats} removed by {Dn}.",
+        "{Dn} reached a deal with {Rn} {when} to send migrants from third countries there.",
+    ],
+    ("agreement", "in_force"): [
+        "Under the agreement with {Rn}, {Dn} has already flown {ppl} to {Rcap}, including {nats}.",
+        "The arrangement with {Rn} is now in force, and the first group of {nats} arrived {when}.",
+        "Deportees are already being sent to {Rn} under the deal, {Dofficial} said.",
+    ],
+    ("agreement", "suspended"): [
+        "{Rn} suspended its deportation agreement with {Dn} {when}, citing concerns about the treatment of detainees.",
+        "The deal between {Dn} and {Rn} was put on hold {when} after a court challenge.",
+    ],
+    ("agreement", "abandoned"): [
+        "{Dadj} plans to send asylum seekers to {Rn} were scrapped {when} before any flights took off.",
+        "The {Dadj}-{Radj} deportation scheme has been abandoned, {Dofficial} confirmed {when}.",
+    ],
+    ("coercive_measure", "threatened"): [
+        "{Dgov} threatened {when} to impose {mphrase} if {Rn} did not accept the flights.",
+        "{Dleader} warned {when} that {Rn} would face {mphrase} unless it took back its citizens.",
+        "{Dofficial} said {Dn} was prepared to impose {mphrase} on {Rn}.",
+    ],
+    ("coercive_measure", "imposed"): [
+        "{Dgov} announced {mphrase} {when} in retaliation for {Rposs} refusal to accept deportation flights.",
+        "{When}, {Dn} imposed {mphrase}, {Dofficial} told {wire}.",
+        "{Dgov} ordered {mphrase} {when}, [escalating|deepening] the dispute.",
+    ],
+    ("coercive_measure", "lifted"): [
+        "{Dgov} lifted {mphrase} {when} after {Rn} agreed to accept the deportees.",
+        "{When}, {Dn} [dropped|withdrew] {mphrase} once {Rgov} backed down.",
+    ],
+    ("detention", "announced"): [
+        "{Dleader} announced {when} plans to hold [up to|as many as] {beds} migrants at {facility}.",
+        "\"We have {beds} beds [at|in] {facility_short} to detain the worst criminal illegal aliens,\" {Dleader} said {when}.",
+        "{Dgov} said {when} it would open a detention centre at {facility} with room for {beds} people.",
+    ],
+    ("detention", "operating"): [
+        "{Dppl} deportees are being held at {facility}, {Dofficial} said {when}.",
+        "{Dppl} people removed from {Dn} remain in custody at {facility}, according to {wire}.",
+        "The facility at {facility} currently holds {dppl} migrants, officials said.",
+    ],
+    ("detention", "closed"): [
+        "The detention site at {facility} was emptied and closed {when}, officials said.",
+        "{Dgov} closed the migrant facility at {facility} {when} after the last detainees were flown out.",
+    ],
+    ("military_deployment", "planned"): [
+        "{Dgov} plans to send {troops} troops to the border, {Dofficial} said {when}.",
+        "The Defense Department said {when} it would assign {nac} military transport aircraft to deportation missions.",
+    ],
+    ("military_deployment", "deployed"): [
+        "{Troops} troops were deployed to {mloc} {when}.",
+        "The aircraft crews complement the {troops} soldiers and marines in active service who were deployed at the border {when}.",
+        "{Dofficial} confirmed {when} that {troops} troops had arrived in {mloc} to support border operations.",
+    ],
+    ("executive_action", "signed"): [
+        "{Dleader} signed {order} {when}.",
+        "{When}, {Dleader} signed {order}, {wire} reported.",
+        "Among the measures signed {when} was {order}.",
+    ],
+    ("executive_action", "announced"): [
+        "{Dgov} announced {order_what} {when}.",
+        "{Dofficial} said {when} that {Dgov} would [pursue|move ahead with] {order_what}.",
+    ],
+    ("executive_action", "blocked"): [
+        "{Court} blocked {order_short} {when}, ruling that it likely [violated the law|exceeded the government's powers].",
+        "{When}, {court} temporarily halted {order_short}.",
+        "{Court} [issued an injunction against|suspended] {order_short} {when}.",
+    ],
+}
+FLIGHT_DETAIL_T = [
+    "The official said there were {per} {noun} on board [of each|each] of the {nfl} flights.",
+    "Each of the {nfl} planes carried {per} {noun}, [officials said|according to the ministry].",
+]
+AIRCRAFT_DETAIL_T = [
+    "The {ac} [aircraft|planes] [are|were] normally used to move troops and equipment.",
+    "Flight-tracking data showed the {ac} [circling|holding] for [about|nearly] an hour before [landing|turning away].",
+]
+
+HEADLINE_T = {
+    "removal_flight": [
+        "{Rn} [turns back|rejects] {Dadj} deportation flights",
+        "Deportation flight with {pnum} {noun} [lands in|arrives in] {Rn}",
+        "{Dn} sends {planes} of deportees to {Rn}",
+        "{Radj} deportees [arrive|return] home on {Dadj} {flight_word}",
+        "[New|Another] deportation flight to {Rn} [as|while] removals [accelerate|continue]",
+        "What we know about the {Dadj} deportation flights to {Rn}",
+    ],
+    "diplomatic_response": [
+        "{Rn} [says no to|pushes back on] {Dadj} deportation flights",
+        "{Rleader_s} [defends|explains] stance on deportees from {Dn}",
+        "{Rn} [protests|objects to] treatment of deportees",
+        "{Rn} changes course on deportation flights",
+    ],
+    "agreement": [
+        "{Rn} agrees to take migrants deported from {Dn}",
+        "{Dn} and {Rn} [strike|reach] third-country deportation deal",
+        "Inside the {Dadj} deal to send deportees to {Rn}",
+    ],
+    "coercive_measure": [
+        "{Dn} [threatens|hits] {Rn} with {mshort} over deportations",
+        "Deportation row: {Dn} [turns to|uses] {mshort} against {Rn}",
+        "{Rn} [faces|braces for] {mshort} in deportation dispute",
+    ],
+    "detention": [
+        "{Dn} to hold migrants at {facility_short}",
+        "[Inside|Questions mount over] {facility_short} as detentions grow",
+    ],
+    "military_deployment": [
+        "{Troops} troops head to the border",
+        "Military [steps up|expands] role in deportations",
+    ],
+    "executive_action": [
+        "{Dleader_s} signs [sweeping|new] immigration orders",
+        "Court [blocks|halts] {order_short}",
+        "[What's in|Explainer:] {order_short}",
+    ],
+}
+
+FILLER_T = {
+    "background": [
+        "Deportation is not unilateral: every removal [needs|requires] a country willing to receive the people being expelled.",
+        "{Dn} has [stepped up|increased] removals in recent months, using both military and charter aircraft.",
+        "[Human rights groups|Advocacy organisations|Civil liberties lawyers] have [criticised|condemned|questioned] the use of restraints on [deportation|removal] flights.",
+        "The number of {Radj} nationals living in {Dn} without legal status is estimated [in the hundreds of thousands|at several hundred thousand].",
+        "Remittances sent home by migrants [account for|make up] [a significant share|a large part] of {Rposs} economy.",
+        "Relations between {Dn} and {Rn} have been [strained|tense] for [months|some time] over trade and security.",
+        "For years, removals to {Rn} were [routine|largely uncontroversial] and drew little public attention.",
+        "[Most|The majority of] deportations still take place on [commercial|scheduled] or chartered [flights|planes], away from the cameras.",
+        "Immigration enforcement [has become|is now] a defining issue [in {Dadj} politics|for the government in {Dcap}].",
+        "Receiving governments have [long|often] complained that they are given little notice of [incoming|arriving] flights.",
+        "The [dispute|row|episode] [follows|comes after] [weeks|months] of [quiet|behind-the-scenes] talks between the two governments.",
+        "Under international law, states are [generally|broadly] obliged to readmit their own citizens.",
+        "[Earlier plans|Previous schemes] to send asylum seekers to third countries [faced|ran into] [legal|court] challenges [in Europe|across Europe].",
+        "Deportation numbers [rose|climbed] [sharply|steadily] [last year|in the past year], according to [government data|official figures].",
+        "[Migrant|Returnee] reception centres in {Rn} [have struggled|say they are struggling] to cope with [the|growing] numbers.",
+    ],
+    "quote": [
+        "\"We are a sovereign country and we [will|must] be treated with respect,\" {Rleader} said.",
+        "\"These are people who have broken the law, and they [will be|are being] sent home,\" {Dofficial} said.",
+        "\"Migrants are not criminals,\" {Rfm} told reporters in {Rcap}.",
+        "\"The flights will continue,\" a spokesperson for {Dgov_plain} said.",
+        "\"We were never told where we were going,\" said one deportee, who [asked not to be named|gave only his first name, {first}].",
+        "\"This sets a dangerous precedent,\" said {analyst}, a [migration|policy] researcher at {univ}.",
+        "\"Nobody wins from a [public fight|shouting match] like this,\" said a [former|retired] diplomat [in {Rcap}|who served in {Dcap}].",
+        "\"We need [clear rules|predictability], not [announcements on social media|surprises],\" {Rfm} said.",
+        "\"[My son|My brother|My husband] has lived there for [ten|twelve|fifteen] years,\" said {first}, [waiting|standing] outside the airport in {Rcap}.",
+        "\"We will [receive|welcome] our compatriots with dignity,\" the {Radj} foreign ministry said in a statement.",
+    ],
+    "analysis": [
+        "{analyst}, who studies migration policy at {univ}, said the [episode|dispute] exposed the limits of unilateral enforcement.",
+        "[Critics|Budget analysts] argue that using military aircraft is [more expensive|far costlier] than chartering civilian planes.",
+        "[Analysts|Observers] say the [dispute|standoff] shows how much leverage receiving countries hold over removal policy.",
+        "[Experts|Diplomats] [note|point out] that deportation [depends|relies] on cooperation that can be withdrawn at any time.",
+        "The [row|standoff] [is likely to|could] [shape|affect] talks on trade and security [later this year|in the coming months], {analyst} said.",
+        "[Some|Several] [economists|analysts] warned that tariffs would hurt consumers in both countries.",
+        "[Legal scholars|Lawyers] said [the courts|judges] were likely to [have the final word|weigh in again].",
+        "[Polls|Surveys] suggest [a majority|most] of voters in {Dn} support [stricter|tougher] enforcement, though [support falls|opinion is divided] on [specific tactics|the use of the military].",
+    ],
+    "context": [
+        "{Rn} is also [grappling with|dealing with] rising inflation and a slowdown in exports.",
+        "The dispute comes [weeks|months] before [regional|local|general] elections in {Rn}.",
+        "{Rposs} currency [weakened|slipped] slightly on the news before [recovering|steadying] by the close.",
+        "Exporters in {Rn} said they were watching the [situation|dispute] closely.",
+        "Separately, {Rposs} central bank [kept|left] interest rates unchanged at {rate} percent.",
+        "The foreign ministry also used the briefing to discuss [a border dispute|energy prices|fishing rights|a new trade corridor].",
+        "{Rleader_s}, who took office in {took_year}, has [promised|pledged] to [reduce poverty|fight corruption|attract foreign investment].",
+        "[Tourism|Agriculture|Mining] accounts for about {share} percent of {Rposs} economic output.",
+        "[Meanwhile|Elsewhere], {Dadj} lawmakers [continued to debate|are still debating] a [budget|spending] bill [that includes|with] [border funding|money for enforcement].",
+        "[Heavy rain|A heatwave|Protests over fuel prices] [disrupted|affected] parts of {Rn} [this week|in recent days].",
+    ],
+    "closing": [
+        "The {Dadj} embassy in {Rcap} did not [immediately respond|respond] to a request for comment.",
+        "{Dgov_plain} did not [respond to|answer] questions about how many [more flights|further flights] were planned.",
+        "This is a developing story and will be updated.",
+        "{Wire} contributed reporting.",
+        "[Additional reporting by|With reporting from] {reporter} in {Rcap}.",
+    ],
+}
+IRRELEVANT_T = {
+    "sport": [
+        "{team1} beat {team2} {s1}-{s2} on {weekday}, with {player} scoring twice in the second half.",
+        "The result lifts {team1} to {ordinal} place in the table, {n1} points behind the leaders.",
+        "{coach}, the {team2} coach, said his side had \"paid for [its mistakes|a slow start]\".",
+        "More than {crowd} fans packed the stadium in {city} for the [derby|match].",
+        "{player} has now scored {n2} goals in {n3} appearances this season.",
+        "The two sides meet again in the cup quarter-final next month.",
+        "Tickets for the final went on sale on {weekday} and sold out within hours.",
+        "[Injuries|Suspensions] left {team2} without [three|four] regular starters.",
+        "The club [confirmed|announced] that its [new|redeveloped] stadium would open in {year2}.",
+        "{team1} travel to {city2} for their next fixture on {weekday}.",
+    ],
+    "weather": [
+        "Heavy rain is expected across {region} through the weekend, forecasters said.",
+        "Temperatures in {city} reached {temp} degrees Celsius on {weekday}, the highest for the time of year.",
+        "Dozens of flights were cancelled or delayed at {city} airport as the storm moved in.",
+        "The national weather service issued [an amber|a yellow] warning for wind gusts of up to {wind} km/h.",
+        "Farmers said the dry spell had already cut the {crop} harvest by about {pct} percent.",
+        "Residents were advised to avoid unnecessary travel until {weekday} evening.",
+        "[Power cuts|Fallen trees] affected [several thousand|about {n4}] homes in and around {city}.",
+        "Forecasters expect [calmer|drier] conditions to return by {weekday}.",
+    ],
+    "business": [
+        "{company} reported a {pct}% rise in quarterly revenue to ${amt} billion.",
+        "Shares in {company} rose {pct2}% in early trading after the results.",
+        "{airline} said it had ordered {n1} Boeing 737 jets to expand its regional network.",
+        "The central bank left its benchmark rate at {rate}% on {weekday}, citing easing inflation.",
+        "Analysts at {bank} expect growth of {g}% next year.",
+        "{company} plans to cut about {jobs} jobs as part of a restructuring.",
+        "The merger still needs approval from competition regulators in {region}.",
+        "{company}'s chief executive, {person}, said demand had been \"[stronger than expected|resilient]\".",
+        "Retail sales [rose|fell] {g}% in {month}, according to the statistics office.",
+        "{airline} carried a record {n4} passengers in {month}, helped by [strong holiday demand|new routes].",
+    ],
+}
+IRRELEVANT_HEADLINE_T = {
+    "sport": ["{team1} edge {team2} in {city} thriller", "{player} double sinks {team2}",
+              "{team2} coach under pressure after {s2}-{s1} defeat"],
+    "weather": ["Storm brings travel [chaos|disruption] to {city}",
+                "Heatwave sends temperatures soaring in {city}", "Weather warning issued for {region}"],
+    "business": ["{company} profits beat forecasts", "Central bank holds rates at {rate}%",
+                 "{airline} orders {n1} new jets", "{company} to cut {jobs} jobs"],
+}
+TEAMS = ["Riverside United", "Northport FC", "Athletic Valbrook", "Harlow City", "Dunmore Rovers",
+         "Sporting Castelo", "Real Almira", "Eastfield Town", "Kingsbridge Albion",
+         "Union Santa Luz", "Portmore Wanderers", "Deportivo Sierra"]
+COMPANIES = ["Halvorsen Industries", "Brightline Retail", "Corvex Energy", "Tamsin Foods",
+             "Novaro Pharma", "Kestrel Logistics", "Aldane Motors", "Pinebrook Telecom"]
+AIRLINES = ["Bluewing Airlines", "Coastline Air", "Aerovista", "SkyAndes", "Northern Jet"]
+BANKS = ["Granite Capital", "Harbour Securities", "Linden & Co", "Sterling Row Partners"]
+CITIES = ["Manchester", "Lyon", "Porto", "Monterrey", "Pune", "Durban", "Denver", "Perth",
+          "Valencia", "Leeds", "Curitiba", "Kraków", "Osaka", "Cork", "Calgary"]
+REGIONS = ["the north-west", "the southern coast", "the central highlands", "the east",
+           "the capital region", "the Atlantic provinces"]
+CROPS = ["wheat", "maize", "coffee", "grape", "rice", "potato"]
+SECTIONS = {"us": ["world", "us", "politics", "immigration", "news"],
+            "uk": ["world", "news", "politics", "international", "global"]}
+
+_C_EVENT = {k: [_compile(t) for t in v] for k, v in EVENT_T.items()}
+_C_FLIGHT_DETAIL = [_compile(t) for t in FLIGHT_DETAIL_T]
+_C_AIRCRAFT_DETAIL = [_compile(t) for t in AIRCRAFT_DETAIL_T]
+_C_HEADLINE = {k: [_compile(t) for t in v] for k, v in HEADLINE_T.items()}
+_C_FILLER = {k: [_compile(t) for t in v] for k, v in FILLER_T.items()}
+_C_IRR = {k: [_compile(t) for t in v] for k, v in IRRELEVANT_T.items()}
+_C_IRR_HEAD = {k: [_compile(t) for t in v] for k, v in IRRELEVANT_HEADLINE_T.items()}
+
+
+def template_count() -> int:
+    """Number of distinct sentence templates (event + detail + filler + irrelevant)."""
+    return (sum(map(len, EVENT_T.values())) + len(FLIGHT_DETAIL_T) + len(AIRCRAFT_DETAIL_T)
+            + sum(map(len, FILLER_T.values())) + sum(map(len, IRRELEVANT_T.values())))
+
+
+# ----------------------------------------------------------------------------------------
+# Field dictionaries
+# ----------------------------------------------------------------------------------------
+def _country_fields(p: str, iso: str, rng: Random, f: dict) -> None:
+    name, adj, cap, _land, title, _pool = COUNTRIES[iso]
+    leader, fm = LEADERS[iso], MINISTERS[iso]
+    if iso == "USA":
+        adj_v = rng.choice(("US", "American", "US"))
+        gov = rng.choice(("the Trump administration", "Washington", "the White House",
+                          "US authorities", "the US government"))
+        official = rng.choice(("a US official", "a senior Homeland Security official",
+                               "an Immigration and Customs Enforcement spokesperson",
+                               "a State Department official", "an American officer"))
+        f[p + "n"] = rng.choice(("the United States", "the US", "the US"))
+        f[p + "leader"] = rng.choice(("President Trump", "President Donald Trump", "Trump"))
+        f[p + "gov_plain"] = rng.choice(("the White House", "the Department of Homeland Security"))
+    else:
+        adj_v = adj
+        gov = rng.choice((f"the {adj} government", cap, f"{adj} authorities",
+                          f"the government in {cap}", name))
+        official = rng.choice((f"a {adj} official", f"a senior {adj} official",
+                               f"an official in {cap}", "a government spokesperson",
+                               f"a {adj} interior ministry official"))
+        f[p + "n"] = name
+        f[p + "leader"] = rng.choice((f"{title} {leader}", f"{title} {leader}",
+                                      f"{adj} {title} {leader}"))
+        f[p + "gov_plain"] = f"the {adj} government"
+    f[p + "adj"] = adj_v
+    f[p + "gov"] = gov
+    f[p + "official"] = official
+    f[p + "cap"] = cap
+    f[p + "fm"] = f"Foreign Minister {fm}" if rng.random() < 0.7 else f"{adj} Foreign Minister {fm}"
+    f[p + "leader_s"] = leader.split()[-1] if iso != "USA" else "Trump"
+    nm = f[p + "n"]
+    f[p + "poss"] = nm + ("'" if nm.endswith("s") else "'s")
+
+
+_PLANE_NOUNS = {
+    "military": [("military plane", "military planes"), ("military aircraft", "military aircraft"),
+                 ("{ac} military transport plane", "{ac} military transport planes"),
+                 ("Air Force {ac}", "Air Force {ac}s")],
+    "charter": [("charter flight", "charter flights"), ("chartered plane", "chartered planes"),
+                ("chartered {ac}", "chartered {ac}s"), ("deportation flight", "deportation flights")],
+    "commercial": [("commercial flight", "commercial flights"),
+                   ("scheduled commercial flight", "scheduled commercial flights")],
+    "government": [("government plane", "government planes"),
+                   ("presidential plane", "presidential planes"),
+                   ("air force plane sent by {Rgov}", "air force planes sent by {Rgov}")],
+}
+
+
+def _event_fields(rng: Random, ev: dict, pub: _dt.date, style: str) -> dict:
+    f: dict = {}
+    _country_fields("D", ev["D"], rng, f)
+    r_iso = ev.get("R")
+    if ev["type"] == "detention":
+        r_iso = ev.get("facility_country") or r_iso
+    _country_fields("R", r_iso or "MEX", rng, f)
+    when = _when(rng, ev["date"], pub, style)
+    f["when"], f["When"] = when, _cap(when)
+    f["wire"] = rng.choice(AGENCIES)
+    f["Wire"] = _cap(f["wire"])
+    f["nats"] = " and ".join(COUNTRIES[x][1] for x in ev["nats"]) + " nationals"
+    pctw = "per cent" if style == "uk" else rng.choice(("percent", "%"))
+    t = ev["type"]
+    if t == "removal_flight":
+        n, carrier = ev["flights"], ev["carrier"]
+        ac = (ev.get("aircraft") or "").replace(";", " and ")
+        nouns = [x for x in _PLANE_NOUNS[carrier] if "{ac}" not in x[0] or ac]
+        if ";" in (ev.get("aircraft") or ""):
+            nouns = [x for x in nouns if "{ac}s" not in x[1]] or nouns[:1]
+        sing, plur = rng.choice(nouns)
+        noun = (sing if n == 1 else plur).replace("{ac}", ac).replace("{Rgov}", f["Rgov"])
+        f["planes_bare"] = noun
+        num = "a" if n == 1 else _num(n, rng)
+        planes = (_a(noun) if n == 1 else f"{num} {noun}")
+        if carrier == "military" and rng.random() < 0.3 and "Air Force" not in noun:
+            planes = (_a(f"{f['Dadj']} {noun}") if n == 1 else f"{num} {f['Dadj']} {noun}")
+        f["planes"] = planes
+        f["Planes"] = _cap(planes)
+        f["plane_one"] = _a(sing.replace("{ac}", ac or "military").replace("{Rgov}", f["Rgov"]))
+        f["were"] = "was" if n == 1 else "were"
+        f["nfl"] = _num(n, rng, True) if n > 1 else "one"
+        f["flight_word"] = "flight" if n == 1 else "flights"
+        people, qual = ev["people"], ev["qual"]
+        if qual == "exact" and rng.random() < 0.15:          # outlets round differently
+            qual, people = "approx", max(10, round(people, -1))
+        noun_p = rng.choice(("migrants", "deportees", "people", f"{COUNTRIES[ev['R']][1]} nationals",
+                             "undocumented immigrants", "passengers", "migrants"))
+        f["noun"] = noun_p
+        f["pnum"] = _count_phrase(people, qual, rng)
+        f["ppl"] = f"{f['pnum']} {noun_p}"
+        f["Ppl"] = _cap(f["ppl"])
+        f["per"] = _num(ev["per"], rng) if ev.get("per") else ""
+        f["ac"] = ac or "aircraft"
+        f["operator"] = (ev["charter"] if carrier == "charter" else
+                         "the US Air Force" if carrier == "military" else
+                         f"the {f['Radj']} air force" if carrier == "government" else
+                         "a commercial airline")
+        f["loc"], f["dep_loc"], f["alt"] = ev["loc"], ev["dep_loc"], ev["alt"]
+    elif t == "coercive_measure":
+        m, pct = ev["measure"], ev["pct"]
+        pcts = f"{pct}%" if pctw == "%" else f"{pct} {pctw}"
+        radj = COUNTRIES[ev["R"]][1]
+        phr = {
+            "tariff": [f"{pcts} tariffs on all {radj} goods", f"emergency tariffs of {pcts} on imports from {f['Rn']}",
+                       f"a {pcts} tariff on {radj} exports"],
+            "visa_sanction": [f"visa sanctions on {radj} officials",
+                              f"a suspension of visa processing at the {f['Dadj']} embassy in {f['Rcap']}",
+                              f"visa restrictions on {radj} government officials and their families"],
+            "travel_ban": [f"a travel ban on {radj} government officials", f"entry restrictions on {radj} nationals",
+                           f"a ban on travel by {radj} officials"],
+            "financial_sanction": [f"financial sanctions on {radj} officials",
+                                   f"a freeze on aid to {f['Rn']}", f"sanctions on {radj} banks"],
+        }[m]
+        f["mphrase"] = rng.choice(phr)
+        f["mshort"] = {"tariff": "tariffs", "visa_sanction": "visa sanctions",
+                       "travel_ban": "travel ban", "financial_sanction": "sanctions"}[m]
+    elif t == "detention":
+        f["facility"] = ev["facility"]
+        short = ev["facility"]
+        for _fr, full, sh in US_DETENTION:
+            if full == short:
+                short = sh
+        f["facility_short"] = short if short != ev["facility"] else re.sub(r"^an? ", "the ", short)
+        f["beds"] = _num(ev["beds"], rng, False)
+        dp = _count_phrase(ev["people"], ev["qual"], rng)
+        f["dppl"], f["Dppl"] = dp, _cap(dp)
+    elif t == "military_deployment":
+        tr = _count_phrase(ev["troops"], ev["qual"], rng)
+        f["troops"], f["Troops"] = tr, _cap(tr)
+        f["nac"] = _num(ev["n_aircraft"], rng)
+        f["mloc"] = ev["loc"]
+    elif t == "executive_action":
+        order, short, what = ev["order"]
+        f["order"], f["order_short"], f["order_what"] = order, short, what
+        f["court"], f["Court"] = ev["court"], _cap(ev["court"])
+    return f
+
+
+_ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth"]
+
+
+def _filler_fields(rng: Random, story_ev: dict | None, pub: _dt.date, style: str) -> dict:
+    f: dict = {}
+    if story_ev is not None:
+        _country_fields("D", story_ev["D"], rng, f)
+        _country_fields("R", story_ev["R"], rng, f)
+    pool = COUNTRIES[story_ev["R"]][5] if story_ev else "anglo"
+    first, last = NAMES[pool]
+    af, al = NAMES[rng.choice(list(NAMES))]
+    f.update(
+        first=rng.choice(first), analyst=f"{rng.choice(af)} {rng.choice(al)}",
+        univ=rng.choice(UNIVERSITIES), wire=rng.choice(AGENCIES),
+        reporter=f"{rng.choice(first)} {rng.choice(last)}",
+        rate=f"{rng.randint(2, 13)}.{rng.choice((0, 25, 5, 75))}".rstrip("0").rstrip("."),
+        took_year=str(rng.choice((2021, 2022, 2023, 2024))), share=str(rng.randint(4, 22)),
+        weekday=WEEKDAYS[(pub.weekday() - rng.randint(1, 3)) % 7],
+    )
+    f["Wire"] = _cap(f["wire"])
+    return f
+
+
+def _irr_fields(rng: Random, pub: _dt.date) -> dict:
+    t1, t2 = rng.sample(TEAMS, 2)
+    first, last = NAMES[rng.choice(list(NAMES))]
+    c1, c2 = rng.sample(CITIES, 2)
+    return dict(
+        team1=t1, team2=t2, s1=str(rng.randint(2, 4)), s2=str(rng.randint(0, 1)),
+        weekday=WEEKDAYS[(pub.weekday() - rng.randint(0, 2)) % 7],
+        player=f"{rng.choice(first)} {rng.choice(last)}", coach=f"{rng.choice(first)} {rng.choice(last)}",
+        person=f"{rng.choice(first)} {rng.choice(last)}", ordinal=rng.choice(_ORDINALS),
+        n1=str(rng.randint(2, 40)), n2=str(rng.randint(5, 25)), n3=str(rng.randint(20, 35)),
+        n4=f"{rng.randint(2, 900) * 1000:,}", crowd=f"{rng.randint(8, 80) * 1000:,}", city=c1,
+        city2=c2, year2=str(pub.year + rng.randint(1, 3)), region=rng.choice(REGIONS),
+        temp=str(rng.randint(31, 44)), wind=str(rng.randint(70, 130)), crop=rng.choice(CROPS),
+        pct=str(rng.randint(3, 30)), pct2=f"{rng.randint(1, 12)}.{rng.randint(0, 9)}",
+        amt=f"{rng.randint(1, 60)}.{rng.randint(0, 9)}", company=rng.choice(COMPANIES),
+        airline=rng.choice(AIRLINES), bank=rng.choice(BANKS),
+        rate=f"{rng.randint(2, 11)}.{rng.choice((0, 25, 5, 75))}".rstrip("0").rstrip("."),
+        g=f"{rng.randint(0, 4)}.{rng.randint(0, 9)}", jobs=f"{rng.randint(2, 60) * 100:,}",
+        month=MONTHS[(pub.month - 2) % 12],
+    )
+
+
+# ----------------------------------------------------------------------------------------
+# Articles
+# ----------------------------------------------------------------------------------------
+class Article:
+    __slots__ = ("title", "outlet", "domain", "style", "url", "pub", "hhmm", "author",
+                 "paragraphs", "words", "section")
+
+    def __init__(self, rng: Random, title: str, outlet_i: int, pub: _dt.date, paragraphs: list,
+                 words: int):
+        self.outlet, self.domain, self.style = OUTLETS[outlet_i]
+        self.title = title
+        self.pub = pub
+        self.paragraphs = paragraphs
+        self.words = words
+        self.hhmm = (rng.randint(5, 22), rng.randint(0, 59))
+        first, last = NAMES[rng.choice(list(NAMES))]
+        self.author = f"{rng.choice(first)} {rng.choice(last)}"
+        self.section = rng.choice(SECTIONS[self.style])
+        self.url = (f"https://www.{self.domain}/{pub.year}/{pub.month:02d}/{pub.day:02d}/"
+                    f"{_slug(title)}.html")
+
+
+def _target_words(rng: Random) -> int:
+    w = int(rng.lognormvariate(6.3, 0.38))   # median ~545 words
+    return min(1300, max(175, w))
+
+
+def _para_len(rng: Random) -> int:
+    return _weighted(rng, [(1, 2), (2, 3.5), (3, 3), (4, 1.5)])
+
+
+class _Deck:
+    """Draw templates without repetition until the deck is exhausted."""
+    __slots__ = ("rng", "items", "pos")
+
+    def __init__(self, rng: Random, items: list):
+        self.rng, self.items, self.pos = rng, list(items), len(items)
+
+    def draw(self):
+        if self.pos >= len(self.items):
+            self.rng.shuffle(self.items)
+            self.pos = 0
+        self.pos += 1
+        return self.items[self.pos - 1]
+
+
+def _fill(rng: Random, paras: list, words: int, target: int, decks: dict, fields: dict,
+          kinds: list) -> int:
+    """Append filler paragraphs until words >= target (never beyond MAX_WORDS - 80)."""
+    while words < target:
+        n = _para_len(rng)
+        sents = [_render(rng, decks[_weighted(rng, kinds)].draw(), fields) for _ in range(n)]
+        p = " ".join(sents)
+        w = len(p.split())
+        if words + w > MAX_WORDS - 80:
+            break
+        paras.append(p)
+        words += w
+    return words
+
+
+def _relevant_article(ns: str, i: int, n_stories: int) -> Article:
+    rng = Random(f"{ns}:a:{i}")
+    k = int(n_stories * rng.random() ** 1.4)        # some stories are much bigger
+    events = _story(ns, k)
+    main = events[int(rng.random() * len(events))]
+    if main["status"] == "planned":
+        pub = main["date"] - _dt.timedelta(days=rng.randint(1, 4))
+    else:
+        pub = main["date"] + _dt.timedelta(days=_weighted(
+            rng, [(0, 3), (1, 3.5), (2, 1.5), (3, 0.8), (4, 0.5), (5, 0.3), (6, 0.3), (9, 0.2)]))
+    outlet_i = int(rng.random() * len(OUTLETS))
+    style = OUTLETS[outlet_i][2]
+    others = [e for e in events if e is not main and e["date"] <= pub + _dt.timedelta(days=6)
+              and (e["date"] <= pub or e["status"] == "planned")]
+    rng.shuffle(others)
+    others = others[: rng.randint(0, len(others))]
+    others.sort(key=lambda e: e["date"])
+
+    mf = _event_fields(rng, main, pub, style)
+    title = _render(rng, rng.choice(_C_HEADLINE[main["type"]]) if main["type"] != "removal_flight"
+                    or main["status"] != "planned" else _compile(
+                        "{Dn} [prepares|plans] new deportation flights to {Rn}"), mf)
+    templates = _C_EVENT[(main["type"], main["status"])]
+    order = rng.sample(range(len(templates)), len(templates))
+    lead = [_render(rng, templates[order[0]], mf)]
+    if main["type"] == "removal_flight":
+        if main["flights"] > 1 and mf["per"] and rng.random() < 0.6:
+            lead.append(_render(rng, rng.choice(_C_FLIGHT_DETAIL), mf))
+        elif main["carrier"] == "military" and rng.random() < 0.3:
+            lead.append(_render(rng, rng.choice(_C_AIRCRAFT_DETAIL), mf))
+    paras = [" ".join(lead)]
+    ff = _filler_fields(rng, main, pub, style)
+    decks = {k2: _Deck(rng, v) for k2, v in _C_FILLER.items()}
+    kinds = [("background", 4), ("quote", 3), ("analysis", 2), ("context", 2)]
+    if rng.random() < 0.5 and len(order) > 1:   # restate the main event in other words
+        paras.append(" ".join([_render(rng, decks["quote"].draw(), ff),
+                               _render(rng, templates[order[1]], mf)]))
+    for ev in others:
+        ef = _event_fields(rng, ev, pub, style)
+        sents = [_render(rng, rng.choice(_C_EVENT[(ev["type"], ev["status"])]), ef)]
+        for _ in range(_para_len(rng) - 1):
+            sents.append(_render(rng, decks[_weighted(rng, kinds)].draw(), ff))
+        paras.append(" ".join(sents))
+    words = sum(len(p.split()) for p in paras)
+    target = _target_words(rng)
+    words = _fill(rng, paras, words, target, decks, ff, kinds)
+    if rng.random() < 0.6:
+        p = _render(rng, decks["closing"].draw(), ff)
+        paras.append(p)
+        words += len(p.split())
+    return Article(rng, title, outlet_i, pub, paras, words)
+
+
+def _irrelevant_article(ns: str, i: int) -> Article:
+    rng = Random(f"{ns}:i:{i}")
+    lo, hi = NEW_DATES if ns.startswith("n") else BASE_DATES
+    pub = _rand_date(rng, lo, hi)
+    topic = rng.choice(("sport", "weather", "business"))
+    f = _irr_fields(rng, pub)
+    title = _render(rng, rng.choice(_C_IRR_HEAD[topic]), f)
+    decks = {topic: _Deck(rng, _C_IRR[topic])}
+    paras: list = []
+    words = _fill(rng, paras, 0, _target_words(rng), decks, f, [(topic, 1)])
+    return Article(rng, title, int(rng.random() * len(OUTLETS)), pub, paras, words)
+
+
+NEAR_PREFIX = [
+    "This story was originally published by {src}.",
+    "This article first appeared on {srcdom} and is republished here with permission.",
+    "Originally published by {src}. Republished under a content-sharing agreement.",
+    "{src} | Syndicated",
+]
+NEAR_SUFFIX = [
+    "Sign up for our newsletter to get the day's top stories in your inbox.",
+    "Copyright {year} {src}. All rights reserved.",
+    "Read more world news on our website and follow us on social media.",
+    "(Reporting by {reporter}; Editing by {editor})",
+    "This story has been republished from a wire agency feed without modifications to the text.",
+]
+HEAD_TWEAKS = ["UPDATE 1-{t}", "{t}", "{t} - report", "{t}: what we know", "Explainer: {t}",
+               "{t} (updated)", "WATCH: {t}"]
+
+
+def _near_copy(src: Article, i: int, ns: str, src_words: int) -> Article:
+    rng = Random(f"{ns}:nc:{i}")
+    paras = list(src.paragraphs)
+    words = src_words
+    # cut a non-lead paragraph, or add one (an extra quote/background line)
+    x = rng.random()
+    if x < 0.3 and len(paras) > 3 and words > 260:
+        j = rng.randint(1, len(paras) - 1)
+        words -= len(paras[j].split())
+        del paras[j]
+    elif x < 0.5 and words < MAX_WORDS - 200:
+        ff = {"Wire": _cap(rng.choice(AGENCIES))}
+        p = rng.choice(["Advertisement", "{Wire} contributed to this report.",
+                        "Related coverage is available on our website."]).format_map(ff)
+        j = rng.randint(1, len(paras))
+        paras.insert(j, p)
+        words += len(p.split())
+    first, last = NAMES[rng.choice(list(NAMES))]
+    bf = {"src": src.outlet, "srcdom": src.domain, "year": str(src.pub.year),
+          "reporter": f"{rng.choice(first)} {rng.choice(last)}",
+          "editor": f"{rng.choice(first)} {rng.choice(last)}"}
+    if rng.random() < 0.7:
+        p = rng.choice(NEAR_PREFIX).format_map(bf)
+        paras.insert(0, p)
+        words += len(p.split())
+    for s in rng.sample(NEAR_SUFFIX, rng.randint(1, 2)):
+        p = s.format_map(bf)
+        paras.append(p)
+        words += len(p.split())
+    t = src.title
+    title = rng.choice(HEAD_TWEAKS).format(t=t)
+    if title == t or rng.random() < 0.5:
+        title = f"{t} as {rng.choice(['tensions rise', 'row deepens', 'officials respond', 'pressure grows'])}"
+    outlet_i = int(rng.random() * len(OUTLETS))
+    if OUTLETS[outlet_i][0] == src.outlet:
+        outlet_i = (outlet_i + 1) % len(OUTLETS)
+    pub = src.pub + _dt.timedelta(days=rng.choice((0, 0, 0, 1, 1, 2)))
+    return Article(rng, title, outlet_i, pub, paras, words)
+
+
+# ----------------------------------------------------------------------------------------
+# Rendering
+# ----------------------------------------------------------------------------------------
+def render_txt(a: Article) -> bytes:
+    head = f"url: {a.url}\noutlet: {a.outlet}\ntitle: {a.title}\npublished: {a.pub.isoformat()}\n\n"
+    return (head + "\n\n".join(a.paragraphs) + "\n").encode("utf-8")
+
+
+_NAV = ["World", "Politics", "Business", "Sport", "Opinion", "Culture", "Science", "Weather"]
+
+
+def render_html(a: Article) -> bytes:
+    e = _html.escape
+    ts = f"{a.pub.isoformat()}T{a.hhmm[0]:02d}:{a.hhmm[1]:02d}:00Z"
+    human = _day_month(a.pub, a.style, True)
+    desc = e(a.paragraphs[0][:200]) if a.paragraphs else ""
+    nav = "".join(f'<li><a href="/{n.lower()}/">{n}</a></li>' for n in _NAV)
+    body = "\n".join(f"<p>{e(p)}</p>" for p in a.paragraphs)
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        f"<title>{e(a.title)} | {e(a.outlet)}</title>\n"
+        f"<link rel=\"canonical\" href=\"{e(a.url)}\">\n"
+        f"<meta name=\"description\" content=\"{desc}\">\n"
+        f"<meta property=\"og:title\" content=\"{e(a.title)}\">\n"
+        f"<meta property=\"og:site_name\" content=\"{e(a.outlet)}\">\n"
+        f"<meta property=\"article:published_time\" content=\"{ts}\">\n"
+        f"<meta name=\"author\" content=\"{e(a.author)}\">\n"
+        "<link rel=\"stylesheet\" href=\"/static/css/site.css\">\n</head>\n<body>\n"
+        f"<header class=\"site-header\"><a class=\"logo\" href=\"/\">{e(a.outlet)}</a>\n"
+        f"<nav><ul>{nav}</ul></nav>\n"
+        "<div class=\"cookie-banner\">We use cookies to improve your experience. "
+        "<button>Accept</button></div></header>\n<main>\n<article>\n"
+        f"<h1>{e(a.title)}</h1>\n"
+        f"<p class=\"byline\">By <span class=\"author\">{e(a.author)}</span> | "
+        f"<time datetime=\"{ts}\">{human}</time></p>\n"
+        f"<div class=\"article-body\">\n{body}\n</div>\n</article>\n"
+        "<aside class=\"related\"><h2>Most read</h2><ul>"
+        "<li><a href=\"/sport/\">Live scores and results</a></li>"
+        "<li><a href=\"/weather/\">Your local forecast</a></li>"
+        "<li><a href=\"/newsletters/\">Sign up for our newsletters</a></li></ul></aside>\n"
+        "</main>\n<footer><p>&copy; "
+        f"{a.pub.year} {e(a.outlet)}. All rights reserved.</p>"
+        "<a href=\"/privacy/\">Privacy policy</a> <a href=\"/terms/\">Terms of use</a> "
+        "<a href=\"/contact/\">Contact us</a></footer>\n</body>\n</html>\n"
+    ).encode("utf-8")
+
+
+def render_jsonl_line(a: Article) -> bytes:
+    obj = {
+        "source": {"id": None, "name": a.outlet},
+        "author": a.author,
+        "title": a.title,
+        "description": a.paragraphs[0][:200] if a.paragraphs else "",
+        "url": a.url,
+        "publishedAt": f"{a.pub.isoformat()}T{a.hhmm[0]:02d}:{a.hhmm[1]:02d}:00Z",
+        "content": "\n\n".join(a.paragraphs),
+    }
+    return (json.dumps(obj, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+# ----------------------------------------------------------------------------------------
+# Plan and generation loop
+# ----------------------------------------------------------------------------------------
+def _block_plan(ns: str, b: int, n: int, allow_dup: bool) -> tuple[list, list]:
+    """Kinds and formats for the n slots of block b (exact shares per block)."""
+    rng = Random(f"{ns}:plan:{b}")
+    n_dup = round(n * SHARE_EXACT_DUP) if allow_dup else 0
+    n_near = round(n * SHARE_NEAR_COPY)
+    n_irr = round(n * SHARE_IRRELEVANT)
+    kinds = [K_DUP] * n_dup + [K_NEAR] * n_near + [K_IRR] * n_irr
+    kinds += [K_ORIG] * (n - len(kinds))
+    fmts = [F_HTML] * round(n * SHARE_HTML) + [F_JSONL] * round(n * SHARE_JSONL)
+    fmts += [F_TXT] * (n - len(fmts))
+    rng.shuffle(kinds)
+    rng.shuffle(fmts)
+    if b == 0:  # the very first slot must be an original txt so copies have a source
+        j = kinds.index(K_ORIG)
+        kinds[0], kinds[j] = kinds[j], kinds[0]
+        j = fmts.index(F_TXT)
+        fmts[0], fmts[j] = fmts[j], fmts[0]
+    return kinds, fmts
+
+
+def _n_stories(size: int) -> int:
+    return max(6, size // 14)
+
+
+class _Writer:
+    def __init__(self, out_dir: Path, ns: str, size: int, dir_prefix: str, file_prefix: str,
+                 allow_dup: bool, stats: CorpusStats):
+        self.out, self.ns, self.size = out_dir, ns, size
+        self.dir_prefix, self.file_prefix, self.allow_dup = dir_prefix, file_prefix, allow_dup
+        self.stats = stats
+        self.n_stories = _n_stories(size)
+        self.kinds = bytearray(size)
+        self.fmts = bytearray(size)
+        self.originals: list[int] = []          # relevant originals (any format)
+        self.originals_nj: list[int] = []       # relevant originals not in a jsonl export
+        self.words: dict[int, int] = {}
+
+    def article(self, i: int) -> Article:
+        k = self.kinds[i]
+        if k == K_IRR:
+            return _irrelevant_article(self.ns, i)
+        return _relevant_article(self.ns, i, self.n_stories)
+
+    def run(self) -> None:
+        st = self.stats
+        made_dirs: set = set()
+        for b in range((self.size + BLOCK - 1) // BLOCK):
+            lo = b * BLOCK
+            n = min(BLOCK, self.size - lo)
+            kinds, fmts = _block_plan(self.ns, b, n, self.allow_dup)
+            jsonl_fh = None
+            for off in range(n):
+                i = lo + off
+                kind, fmt = kinds[off], fmts[off]
+                rng = Random(f"{self.ns}:pick:{i}")
+                src = None
+                if kind == K_DUP:
+                    if not self.originals_nj:
+                        kind = K_ORIG
+                    else:
+                        pool = self.originals_nj[-300:]
+                        src = pool[int(rng.random() * len(pool))]
+                        fmt = self.fmts[src]
+                elif kind == K_NEAR:
+                    if not self.originals:
+                        kind = K_ORIG
+                    else:
+                        pool = self.originals[-300:]
+                        src = pool[int(rng.random() * len(pool))]
+                self.kinds[i], self.fmts[i] = kind, fmt
+                if kind == K_IRR:
+                    art = _irrelevant_article(self.ns, i)
+                    st.n_irrelevant += 1
+                elif kind == K_ORIG:
+                    art = _relevant_article(self.ns, i, self.n_stories)
+                    self.originals.append(i)
+                    if fmt != F_JSONL:
+                        self.originals_nj.append(i)
+                elif kind == K_NEAR:
+                    s_art = _relevant_article(self.ns, src, self.n_stories)
+                    art = _near_copy(s_art, i, self.ns, s_art.words)
+                    st.n_near_copies += 1
+                else:
+                    art = _relevant_article(self.ns, src, self.n_stories)
+                    st.n_exact_duplicates += 1
+                d = self.out / f"{self.dir_prefix}{i // FILES_PER_DIR:04d}"
+                if d not in made_dirs:
+                    d.mkdir(parents=True, exist_ok=True)
+                    made_dirs.add(d)
+                st.n_articles += 1
+                st.total_words += art.words
+                if fmt == F_JSONL:
+                    data = render_jsonl_line(art)
+                    if jsonl_fh is None:
+                        p = d / f"{self.file_prefix}export_{b:05d}_{_h(f'{self.ns}:x:{b}')}.jsonl"
+                        jsonl_fh = open(p, "wb")
+                        st.n_files += 1
+                        st.n_jsonl_files += 1
+                        st.paths.append(p)
+                    jsonl_fh.write(data)
+                    st.n_jsonl_articles += 1
+                else:
+                    data = render_txt(art) if fmt == F_TXT else render_html(art)
+                    ext = ".txt" if fmt == F_TXT else ".html"
+                    p = d / f"{self.file_prefix}{i:06d}_{_h(f'{self.ns}:f:{i}')}{ext}"
+                    with open(p, "wb") as fh:
+                        fh.write(data)
+                    st.n_files += 1
+                    if fmt == F_TXT:
+                        st.n_txt += 1
+                    else:
+                        st.n_html += 1
+                    st.paths.append(p)
+                st.total_bytes += len(data)
+            if jsonl_fh is not None:
+                jsonl_fh.close()
+
+
+def _check_out_dir(out_dir: Path, force: bool) -> None:
+    if out_dir.exists():
+        if not out_dir.is_dir():
+            raise FileExistsError(f"{out_dir} exists and is not a directory")
+        if any(out_dir.iterdir()) and not force:
+            raise FileExistsError(
+                f"output directory {out_dir} exists and is not empty; "
+                "choose another directory or pass --force (force=True) to write into it")
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+
+def generate_corpus(out_dir: Path, size: int, seed: int = 0, force: bool = False) -> CorpusStats:
+    """Write `size` articles into out_dir (subfolders 0000/, 0001/, ... of 1,000 slots).
+
+    Refuses a non-empty out_dir unless force=True (which writes over files of the same
+    name and leaves other files alone). Same (size, seed) gives byte-identical files.
+    """
+    if size < 1:
+        raise ValueError("size must be >= 1")
+    out_dir = Path(out_dir)
+    _check_out_dir(out_dir, force)
+    t0 = time.perf_counter()
+    stats = CorpusStats()
+    _Writer(out_dir, f"s{seed}", size, "", "", True, stats).run()
+    _story.cache_clear()
+    stats.seconds = round(time.perf_counter() - t0, 3)
+    return stats
+
+
+def add_new_articles(out_dir: Path, count: int, seed: int) -> list[Path]:
+    """Add `count` new distinct articles (incremental batch) in new subfolders.
+
+    Uses a seed space disjoint from generate_corpus (stories dated after the base corpus),
+    writes into out_dir/new-s<seed>-0000/ (...), and never touches existing files. Shares of
+    irrelevant articles, near-copies (of articles in the same batch) and formats are as in
+    the base corpus; there are no exact duplicates. Raises FileExistsError if the batch
+    folder for this seed already exists.
+    """
+    if count < 1:
+        raise ValueError("count must be >= 1")
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        raise FileNotFoundError(f"{out_dir} is not a directory")
+    prefix = f"new-s{seed}-"
+    existing = [p for p in out_dir.iterdir() if p.name.startswith(prefix)]
+    if existing:
+        raise FileExistsError(f"{existing[0]} already exists: a batch with seed {seed} was "
+                              "already added; use another seed")
+    stats = CorpusStats()
+    _Writer(out_dir, f"n{seed}", count, prefix, f"n{seed}_", False, stats).run()
+    _story.cache_clear()
+    return stats.paths
+
+
+# ----------------------------------------------------------------------------------------
+# CLI
+# ----------------------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.corpus", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--size", type=int, help="number of articles to generate")
+    ap.add_argument("--out", type=Path, required=True, help="output directory")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--force", action="store_true", help="write into a non-empty directory")
+    ap.add_argument("--add", type=int, metavar="COUNT",
+                    help="instead of a new corpus, add COUNT new articles to --out (seed space of --seed)")
+    args = ap.parse_args(argv)
+    try:
+        if args.add is not None:
+            t0 = time.perf_counter()
+            paths = add_new_articles(args.out, args.add, args.seed)
+            print(json.dumps({"added_files": len(paths), "articles": args.add,
+                              "seconds": round(time.perf_counter() - t0, 3)}))
+            return 0
+        if args.size is None:
+            ap.error("--size is required (or --add COUNT)")
+        stats = generate_corpus(args.out, args.size, args.seed, force=args.force)
+    except (FileExistsError, FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(stats.to_dict()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,244 @@
+"""Mentions to events: one row per real event, with its sources counted and a stable id.
+
+`build_events` groups the mentions of a release into events (codebook rule 8, see
+`deportdata.events_match`), takes each event's best-supported values, summary, counts and
+confidence (`deportdata.events_values`), gives every event an id that is stable across
+releases and lists what changed since the previous release (`deportdata.events_ids`).
+
+Per event:
+- `n_articles`: distinct articles with a mention, an article and its near-copies (same
+  `duplicate_of` root) counted once;
+- `n_outlets`: distinct non-null outlets of the articles with a mention (near-copies
+  included: a wire story republished by two sites reached two outlets);
+- `first_reported`: earliest `published_date` of those articles;
+- `confidence`: 1 - prod(1 - c_s) over independent sources s, c_s the source's best
+  mention confidence;
+- `count_disagreement`: its mentions give contradicting non-null counts (possible only
+  when they agree on the day, see `events_match`);
+- `first_seen`: the release version in which the event id first appeared.
+
+Everything is a pure function of the input rows' values: shuffling the rows changes
+nothing, and the same input gives the same ids and byte-identical tables.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from deportdata.events_ids import CHANGE_COLUMNS, assign_ids, changelog_section, changes_table
+from deportdata.events_match import MentionRecord, cluster_mentions
+from deportdata.events_values import combined_confidence, count_disagreement, event_values, summary
+from schemas.tables import EVENTS
+
+EVENT_COLUMNS: list[str] = EVENTS.column_names
+_INT_COLUMNS = ("flight_count", "people_count", "n_articles", "n_outlets")
+_FLOAT_COLUMNS = ("quantity", "confidence")
+_BOOL_COLUMNS = ("count_disagreement",)
+
+
+@dataclass(frozen=True)
+class PreviousRelease:
+    version: str
+    events: pd.DataFrame  # previous events table (event_id, first_seen and the value columns)
+    mentions: pd.DataFrame  # previous mentions (mention_id, event_id)
+
+
+@dataclass(frozen=True)
+class EventsResult:
+    events: pd.DataFrame  # EVENT_COLUMNS, sorted by event_id
+    mentions: pd.DataFrame  # input mentions with event_id filled in, sorted by mention_id
+    changes: pd.DataFrame  # event_id, change, merged_into, changed_columns; sorted by (change, event_id)
+
+
+# --- plain values -------------------------------------------------------------------------
+
+def _missing(value: Any) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _text(value: Any) -> str | None:
+    return None if _missing(value) or value == "" else str(value)
+
+
+def _day(value: Any) -> dt.date | None:
+    if _missing(value):
+        return None
+    if isinstance(value, (pd.Timestamp, dt.datetime)):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def _int(value: Any) -> int | None:
+    return None if _missing(value) else int(value)
+
+
+def _float(value: Any) -> float | None:
+    return None if _missing(value) else float(value)
+
+
+# --- inputs -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Article:
+    outlet: str | None
+    published: dt.date | None
+    root: str
+
+
+def _articles(articles: pd.DataFrame) -> dict[str, _Article]:
+    rows = {str(r["article_id"]): r for r in articles.to_dict("records")}
+    parent = {a: _text(r.get("duplicate_of")) for a, r in rows.items()}
+
+    def root(article_id: str) -> str:
+        seen = {article_id}
+        while (up := parent.get(article_id)) is not None and up not in seen:
+            seen.add(up)
+            article_id = up
+        return article_id
+
+    return {a: _Article(_text(r.get("outlet")), _day(r.get("published_date")), root(a)) for a, r in rows.items()}
+
+
+def _precision(value: Any, day: dt.date | None) -> str:
+    text = _text(value)
+    if day is None:
+        return "unknown"
+    if text is None:
+        return "day"
+    return text if text in ("day", "week", "month", "year") else "unknown"
+
+
+def _records(mentions: pd.DataFrame, articles: Mapping[str, _Article]) -> list[MentionRecord]:
+    out = []
+    for r in mentions.to_dict("records"):
+        article_id = str(r["article_id"])
+        article = articles.get(article_id, _Article(None, None, article_id))
+        day = _day(r.get("event_date"))
+        confidence = _float(r.get("confidence"))
+        out.append(MentionRecord(
+            mention_id=str(r["mention_id"]), article_id=article_id, source=article.root,
+            event_type=str(r["event_type"]), status=_text(r.get("status")),
+            event_date=day, precision=_precision(r.get("date_precision"), day),
+            actor_country=_text(r.get("actor_country")), partner_country=_text(r.get("partner_country")),
+            location=_text(r.get("location")), carrier=_text(r.get("carrier")),
+            aircraft_type=_text(r.get("aircraft_type")), flight_count=_int(r.get("flight_count")),
+            people_count=_int(r.get("people_count")), people_qualifier=_text(r.get("people_qualifier")),
+            quantity=_float(r.get("quantity")), quantity_unit=_text(r.get("quantity_unit")),
+            measure=_text(r.get("measure")), confidence=confidence if confidence is not None else 0.0,
+            published=article.published,
+        ))
+    return out
+
+
+# --- outputs ------------------------------------------------------------------------------
+
+def _column(name: str, values: list[Any]) -> pd.Series:
+    if name in _INT_COLUMNS:
+        return pd.Series(pd.array(values, dtype="Int64"))
+    if name in _FLOAT_COLUMNS:
+        return pd.Series([math.nan if v is None else float(v) for v in values], dtype="float64")
+    if name in _BOOL_COLUMNS:
+        return pd.Series([bool(v) for v in values], dtype="bool")
+    return pd.Series(values, dtype=object)
+
+
+def _frame(columns: list[str], rows: list[dict[str, Any]]) -> pd.DataFrame:
+    return pd.DataFrame({c: _column(c, [r[c] for r in rows]) for c in columns})
+
+
+def _plain_object_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """Strings as python str / None, dates as datetime.date / None, in object columns."""
+    out = df.copy()
+    for name in out.columns:
+        column = out[name]
+        if pd.api.types.is_datetime64_any_dtype(column.dtype):
+            out[name] = pd.Series([_day(v) for v in column], index=out.index, dtype=object)
+        elif isinstance(column.dtype, pd.StringDtype) or column.dtype == object:
+            out[name] = pd.Series([None if _missing(v) else v for v in column], index=out.index, dtype=object)
+    return out
+
+
+def _event_row(members: list[MentionRecord], articles: Mapping[str, _Article]) -> dict[str, Any]:
+    row = event_values(members, members[0].event_type)
+    article_ids = {m.article_id for m in members}
+    known = [articles[a] for a in sorted(article_ids) if a in articles]
+    published = [a.published for a in known if a.published is not None]
+    row.update(
+        summary=None,
+        n_articles=len({m.source for m in members}),
+        n_outlets=len({a.outlet for a in known if a.outlet is not None}),
+        first_reported=min(published) if published else None,
+        confidence=combined_confidence(members),
+        count_disagreement=count_disagreement(members),
+    )
+    row["summary"] = summary(row)
+    return row
+
+
+def build_events(
+    mentions: pd.DataFrame,
+    articles: pd.DataFrame,
+    version: str,
+    previous: PreviousRelease | None = None,
+) -> EventsResult:
+    """Group mentions into events, with stable ids and the changes since `previous`."""
+    if mentions["mention_id"].duplicated().any():
+        raise ValueError("mention_id must be unique")
+    article_info = _articles(articles)
+    clusters = cluster_mentions(_records(mentions, article_info))
+    mention_ids = [sorted(m.mention_id for m in c) for c in clusters]
+
+    if previous is not None:
+        prev_mentions = previous.mentions[previous.mentions["event_id"].notna()]
+        previous_event_of = dict(zip(prev_mentions["mention_id"].astype(str), prev_mentions["event_id"].astype(str)))
+        first_seen_col = previous.events.get("first_seen", pd.Series([None] * len(previous.events)))
+        previous_first_seen = {
+            str(e): (_text(f) or previous.version) for e, f in zip(previous.events["event_id"], first_seen_col)
+        }
+        for event_id in set(previous_event_of.values()) - set(previous_first_seen):
+            previous_first_seen[event_id] = previous.version
+    else:
+        previous_event_of, previous_first_seen = {}, {}
+    assignment = assign_ids(mention_ids, version, previous_event_of, previous_first_seen)
+
+    rows = []
+    for members, event_id, first_seen in zip(clusters, assignment.event_ids, assignment.first_seen):
+        row = _event_row(members, article_info)
+        row.update(event_id=event_id, first_seen=first_seen)
+        rows.append(row)
+    rows.sort(key=lambda r: r["event_id"])
+    events = _frame(EVENT_COLUMNS, rows)
+
+    event_of = {mid: event_id for mids, event_id in zip(mention_ids, assignment.event_ids) for mid in mids}
+    out_mentions = _plain_object_columns(mentions)
+    out_mentions["event_id"] = pd.Series(
+        [event_of[str(m)] for m in out_mentions["mention_id"]], index=out_mentions.index, dtype=object
+    )
+    if "event_id" not in mentions.columns:  # codebook position: right after article_id
+        order = [c for c in out_mentions.columns if c != "event_id"]
+        order.insert(order.index("article_id") + 1 if "article_id" in order else len(order), "event_id")
+        out_mentions = out_mentions[order]
+    out_mentions = out_mentions.sort_values("mention_id", kind="mergesort").reset_index(drop=True)
+
+    changes = changes_table(
+        events, None if previous is None else _plain_object_columns(previous.events), assignment,
+        [c for c in EVENT_COLUMNS if c not in ("event_id", "first_seen")],
+    )
+    return EventsResult(events=events, mentions=out_mentions, changes=changes)
+
+
+def changelog_markdown(version: str, changes: pd.DataFrame, events: pd.DataFrame) -> str:
+    """The release's CHANGELOG section: version heading, counts, then one bullet per change."""
+    return changelog_section(version, changes, events)
+
+
+__all__ = ["EVENT_COLUMNS", "CHANGE_COLUMNS", "PreviousRelease", "EventsResult", "build_events", "changelog_markdown"]

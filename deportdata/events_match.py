@@ -1,0 +1,308 @@
+"""Which mentions are the same event (codebook rule 8), and the clustering that applies it.
+
+Blocking: only mentions with the same `event_type` and countries are ever compared
+(`block_key`); for an `agreement` the country pair is unordered, and for a
+`diplomatic_response` the status is part of the key, because a refusal and a later
+reversal by the same government are two acts (the codebook's examples code them apart).
+
+Pairwise decision (`compatible`), inside a block:
+- hard attributes must not differ when both mentions give one: a flight's `carrier`, its
+  outcome (`landed`, `refused`, `diverted`, `cancelled`: the codebook's "same outcome";
+  `planned`, `departed` and `unknown` fit any outcome), a `coercive_measure`'s `measure`,
+  a `detention`'s `location` (accent- and case-insensitive, one name containing the other
+  fits: "Guantanamo" and "Guantánamo Bay"), the `aircraft_type` of flights and
+  deployments (the type sets must overlap), and what a `military_deployment` deploys
+  (aircraft, when it gives a flight count or aircraft type; personnel, when it gives only
+  a people count);
+- dates must fit: same day when both are known to the day; otherwise the date intervals
+  must overlap (a day lies in the week, weeks are ISO weeks, months and years are their
+  spans); a mention with an unknown date fits a dated one when its article was published
+  within `REPORTING_WINDOW_DAYS` (14) of that date's interval, and another undated one
+  when the two articles were published within 14 days of each other (an unknown
+  publication date fits anything);
+- counts must not contradict: `flight_count` equal, `quantity` equal with the same unit,
+  and the `people_count` ranges must overlap (exact n is [n, n], `at_least` n is
+  [n, inf), `at_most` n is [0, n], `approx` n is [0.9 n, 1.1 n]); a null count fits any.
+  Decision: when both mentions are known to the same day, contradicting counts do NOT
+  separate them (the codebook defines a flight record by day, destination, carrier and
+  outcome, so two accounts of that day are one record); the event is then flagged with
+  `count_disagreement`.
+
+Clustering, without transitive chaining: mentions are taken most specific first (day,
+then week, month, year, unknown; then the number of counts and attributes given; then
+`mention_id`), and each joins the best existing cluster whose every member it is
+compatible with (complete linkage), else starts a new one. So precise mentions form the
+events first and a vague mention (unknown date or count) attaches to a single cluster;
+A on day 1 and C on day 9 stay apart even if an undated B fits both. The best cluster has
+the most values equal to the mention's, then the closest date, then the most sources,
+then the smallest first `mention_id`. Candidate clusters come from an index by ISO week,
+so the work inside a block grows with the number of events of nearby weeks, not with the
+block's size.
+"""
+from __future__ import annotations
+
+import math
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+REPORTING_WINDOW_DAYS = 14
+APPROX_TOLERANCE = 0.10
+PRECISION_RANK = {"day": 4, "week": 3, "month": 2, "year": 1, "unknown": 0}
+FLIGHT_OUTCOMES = frozenset({"landed", "refused", "diverted", "cancelled"})
+_FAR = 10**9
+
+
+@dataclass(slots=True)
+class MentionRecord:
+    """One mention as the matcher sees it, with nulls as None and derived keys."""
+
+    mention_id: str
+    article_id: str
+    source: str  # root article: an article and its near-copies are one source
+    event_type: str
+    status: str | None
+    event_date: date | None
+    precision: str
+    actor_country: str | None
+    partner_country: str | None
+    location: str | None
+    carrier: str | None
+    aircraft_type: str | None
+    flight_count: int | None
+    people_count: int | None
+    people_qualifier: str | None
+    quantity: float | None
+    quantity_unit: str | None
+    measure: str | None
+    confidence: float
+    published: date | None
+    interval: tuple[int, int] | None = field(init=False)
+    people_range: tuple[float, float] | None = field(init=False)
+    signature: tuple = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.interval = date_interval(self.event_date, self.precision)
+        if self.interval is None:
+            self.precision = "unknown"
+        self.people_range = people_range(self.people_count, self.people_qualifier)
+        outcome = self.status if self.event_type == "removal_flight" and self.status in FLIGHT_OUTCOMES else None
+        asset = None
+        if self.event_type == "military_deployment":
+            if self.flight_count is not None or self.aircraft_type or self.quantity_unit == "aircraft":
+                asset = "aircraft"
+            elif self.people_count is not None:
+                asset = "personnel"
+        aircraft = frozenset()
+        if self.event_type in ("removal_flight", "military_deployment") and self.aircraft_type:
+            aircraft = frozenset(t.strip().upper() for t in self.aircraft_type.replace(",", ";").split(";") if t.strip())
+        location = _place_key(self.location) if self.event_type == "detention" else ""
+        # Everything `compatible` and `_score` read, so identical accounts are compared once.
+        self.signature = (
+            self.interval, self.precision, None if self.interval else self.published,
+            self.carrier if self.event_type == "removal_flight" else None, outcome,
+            self.measure if self.event_type == "coercive_measure" else None, asset, location, aircraft,
+            self.flight_count, self.people_range, self.quantity, self.quantity_unit, self.status,
+        )
+
+    @property
+    def specificity(self) -> tuple:
+        n_counts = sum(v is not None for v in (self.flight_count, self.people_count, self.quantity))
+        n_attrs = sum(bool(v) for v in (self.carrier, self.location, self.aircraft_type, self.measure))
+        return (-PRECISION_RANK[self.precision], -n_counts, -n_attrs, self.mention_id)
+
+
+def date_interval(day: date | None, precision: str | None) -> tuple[int, int] | None:
+    """The span of days (as ordinals, inclusive) a date at a precision stands for."""
+    if day is None or precision == "unknown":
+        return None
+    if precision == "week":
+        monday = day - timedelta(days=day.weekday())
+        return monday.toordinal(), monday.toordinal() + 6
+    if precision == "month":
+        first = day.replace(day=1)
+        following = (first + timedelta(days=32)).replace(day=1)
+        return first.toordinal(), following.toordinal() - 1
+    if precision == "year":
+        return date(day.year, 1, 1).toordinal(), date(day.year, 12, 31).toordinal()
+    return day.toordinal(), day.toordinal()  # "day", or a date without a stated precision
+
+
+def people_range(count: int | None, qualifier: str | None) -> tuple[float, float] | None:
+    if count is None:
+        return None
+    if qualifier == "at_least":
+        return float(count), math.inf
+    if qualifier == "at_most":
+        return 0.0, float(count)
+    if qualifier == "approx":
+        return count * (1 - APPROX_TOLERANCE), count * (1 + APPROX_TOLERANCE)
+    return float(count), float(count)
+
+
+def ranges_overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    return max(a[0], b[0]) <= min(a[1], b[1])
+
+
+def _place_key(text: str | None) -> str:
+    if not text:
+        return ""
+    stripped = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return " ".join("".join(c if c.isalnum() else " " for c in stripped.casefold()).split())
+
+
+def block_key(m: MentionRecord) -> tuple:
+    countries: tuple = (m.actor_country or "", m.partner_country or "")
+    if m.event_type == "agreement":
+        countries = tuple(sorted(countries))
+    return (m.event_type, countries, m.status if m.event_type == "diplomatic_response" else None)
+
+
+def _window(m: MentionRecord) -> tuple[int, int] | None:
+    """Days a mention can match: its date span, else its reporting window, else anything (None)."""
+    if m.interval is not None:
+        return m.interval
+    if m.published is not None:
+        p = m.published.toordinal()
+        return p - REPORTING_WINDOW_DAYS, p + REPORTING_WINDOW_DAYS
+    return None
+
+
+def date_fit(a: MentionRecord, b: MentionRecord) -> tuple[bool, bool]:
+    """(dates fit, both known to the same day)."""
+    if a.interval is not None and b.interval is not None:
+        same_day = a.precision == "day" and b.precision == "day" and a.interval == b.interval
+        return ranges_overlap(a.interval, b.interval), same_day
+    if a.interval is None and b.interval is None:
+        if a.published is None or b.published is None:
+            return True, False
+        return abs(a.published.toordinal() - b.published.toordinal()) <= REPORTING_WINDOW_DAYS, False
+    undated, dated = (a, b) if a.interval is None else (b, a)
+    if undated.published is None:
+        return True, False
+    window = _window(undated)
+    assert window is not None and dated.interval is not None
+    return ranges_overlap(window, dated.interval), False
+
+
+def hard_conflict(a: MentionRecord, b: MentionRecord) -> bool:
+    sa, sb = a.signature, b.signature
+    for i in (3, 4, 5, 6, 7):  # carrier, outcome, measure, asset, place
+        if sa[i] and sb[i] and sa[i] != sb[i]:
+            if i == 7 and (sa[i] in sb[i] or sb[i] in sa[i]):
+                continue
+            return True
+    return bool(sa[8] and sb[8] and not (sa[8] & sb[8]))
+
+
+def counts_conflict(a: MentionRecord, b: MentionRecord) -> bool:
+    if a.flight_count is not None and b.flight_count is not None and a.flight_count != b.flight_count:
+        return True
+    if a.people_range is not None and b.people_range is not None and not ranges_overlap(a.people_range, b.people_range):
+        return True
+    if a.quantity is not None and b.quantity is not None:
+        if a.quantity_unit and b.quantity_unit and a.quantity_unit != b.quantity_unit:
+            return True
+        if not math.isclose(a.quantity, b.quantity, rel_tol=1e-9, abs_tol=1e-9):
+            return True
+    return False
+
+
+def compatible(a: MentionRecord, b: MentionRecord) -> bool:
+    """Rule 8 for two mentions of one block (see the module docstring)."""
+    if hard_conflict(a, b):
+        return False
+    fits, same_day = date_fit(a, b)
+    if not fits:
+        return False
+    return same_day or not counts_conflict(a, b)
+
+
+def _reference_day(m: MentionRecord) -> float | None:
+    if m.interval is not None:
+        return (m.interval[0] + m.interval[1]) / 2
+    return float(m.published.toordinal()) if m.published is not None else None
+
+
+_MATCH_FIELDS = ("carrier", "flight_count", "people_count", "quantity", "measure", "location", "aircraft_type", "status")
+
+
+class _Cluster:
+    __slots__ = ("members", "by_signature", "sources", "first_id")
+
+    def __init__(self, first: MentionRecord) -> None:
+        self.members: list[MentionRecord] = [first]
+        self.by_signature: dict[tuple, MentionRecord] = {first.signature: first}
+        self.sources: set[str] = {first.source}
+        self.first_id = first.mention_id
+
+    def add(self, m: MentionRecord) -> None:
+        self.members.append(m)
+        self.by_signature.setdefault(m.signature, m)
+        self.sources.add(m.source)
+
+    def score(self, m: MentionRecord) -> tuple | None:
+        """Sort key of this cluster for m (smaller is better), or None if m does not fit every member."""
+        matches: set[str] = set()
+        distance = _FAR
+        m_day = _reference_day(m)
+        for other in self.by_signature.values():
+            if not compatible(m, other):
+                return None
+            for name in _MATCH_FIELDS:
+                value = getattr(m, name)
+                if value is not None and value == getattr(other, name):
+                    matches.add(name)
+            o_day = _reference_day(other)
+            if m_day is not None and o_day is not None:
+                distance = min(distance, abs(m_day - o_day))
+        return (-len(matches), distance, -len(self.sources), self.first_id)
+
+
+def _weeks(window: tuple[int, int]) -> range:
+    return range((window[0] - 1) // 7, (window[1] - 1) // 7 + 1)
+
+
+def cluster_block(mentions: Iterable[MentionRecord]) -> list[list[MentionRecord]]:
+    """Group the mentions of one block into events (see the module docstring)."""
+    clusters: list[_Cluster] = []
+    by_week: dict[int, list[int]] = defaultdict(list)
+    anywhere: list[int] = []  # clusters started by a mention that can match any date
+    for m in sorted(mentions, key=lambda r: r.specificity):
+        window = _window(m)
+        if window is None:
+            candidates: Iterable[int] = range(len(clusters))
+        else:
+            found = set(anywhere)
+            for week in _weeks(window):
+                found.update(by_week.get(week, ()))
+            candidates = found
+        best: tuple | None = None
+        best_index = -1
+        for index in candidates:
+            key = clusters[index].score(m)
+            if key is not None and (best is None or key < best):
+                best, best_index = key, index
+        if best is not None:
+            clusters[best_index].add(m)
+            continue
+        clusters.append(_Cluster(m))
+        if window is None:
+            anywhere.append(len(clusters) - 1)
+        else:
+            for week in _weeks(window):
+                by_week[week].append(len(clusters) - 1)
+    return [c.members for c in clusters]
+
+
+def cluster_mentions(records: Iterable[MentionRecord]) -> list[list[MentionRecord]]:
+    """All events: blocks are clustered independently; output order is deterministic."""
+    blocks: dict[tuple, list[MentionRecord]] = defaultdict(list)
+    for r in records:
+        blocks[block_key(r)].append(r)
+    events: list[list[MentionRecord]] = []
+    for key in sorted(blocks, key=repr):
+        events.extend(cluster_block(blocks[key]))
+    return events

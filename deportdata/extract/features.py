@@ -1,0 +1,163 @@
+"""What one sentence says, before any event is coded: its countries with their role cues,
+its counts attached to the nouns they count, its dates, aircraft and carrier."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from deportdata.extract.dates import UNKNOWN, EventDate, find_dates
+from deportdata.extract.gazetteer import CountryHit, default_gazetteer
+from deportdata.extract.numbers import Count, find_counts
+
+PEOPLE_NOUNS = (r"migrants?|deportees?|people|persons?|individuals|nationals|citizens|immigrants?|passengers|"
+                r"detainees?|returnees?|men|women|children|minors|families|aliens|prisoners|inmates|"
+                r"gang members|criminals|asylum[- ]seekers|refugees|foreigners|residents|travell?ers|evacuees")
+TROOP_NOUNS = r"troops|soldiers|marines|service ?members|guardsmen|guard members|personnel|military police"
+CREW_NOUNS = r"crew|crew members|agents|officers|guards|escorts|officials|staff|pilots|flight attendants|medics"
+FLIGHT_NOUNS = (r"flights?|planes?|aircraft|airplanes?|aeroplanes?|jets?|airliners?|C-17s?|C-130s?|"
+                r"Globemasters?|Hercules|charters?")
+BED_NOUNS = r"beds|spaces|spots|places|capacity"
+ORDER_NOUNS = r"(?:executive |presidential )?(?:orders|decisions|decrees|proclamations|memorand(?:a|ums)|actions|measures)"
+
+_NOUN_CLASSES = [
+    ("crew", re.compile(rf"(?:[\w.’'-]+ ){{0,2}}?(?:{CREW_NOUNS})\b", re.I)),
+    ("troops", re.compile(rf"(?:[\w.’'-]+ ){{0,3}}?(?:{TROOP_NOUNS})\b", re.I)),
+    ("people", re.compile(rf"(?:[\w.’'-]+ ){{0,3}}?(?:{PEOPLE_NOUNS})\b", re.I)),
+    ("flights", re.compile(rf"(?:[\w.’'-]+ ){{0,4}}?(?:{FLIGHT_NOUNS})\b", re.I)),
+    ("beds", re.compile(rf"(?:[\w.’'-]+ ){{0,2}}?(?:{BED_NOUNS})\b", re.I)),
+    ("orders", re.compile(rf"(?:[\w.’'-]+ ){{0,2}}?{ORDER_NOUNS}\b", re.I)),
+    ("percent", re.compile(r"(?:%|percent\b|per cent\b|pc\b)", re.I)),
+]
+_NOT_PEOPLE_AFTER = re.compile(r"^(?:years?|months?|days?|weeks?|hours?|miles?|km|kilometers|am|pm|a\.m|p\.m)\b", re.I)
+
+AIRCRAFT_RE = re.compile(
+    r"\b(C-17|C-130|C-5|KC-135|C-40|Boeing\s+7\d7(?:-\d+)?|Airbus\s+A3\d\d|Embraer\s+E?\d{3}|Gulfstream|"
+    r"B-?7\d7|737|757|767)\b")
+CARRIER_PATTERNS = [
+    ("government", re.compile(r"presidential (?:plane|aircraft|jet)|(?:government|state|official) (?:plane|aircraft|"
+                              r"jets?)|own (?:plane|aircraft|jets?)|Air Force One", re.I)),
+    ("military", re.compile(r"\bmilitary\b|C-17|C-130|air force|Globemaster|Hercules", re.I)),
+    ("charter", re.compile(r"\bcharter(?:ed)?\b|GlobalX|Avelo|iAero|World Atlantic|Eastern Air Express|"
+                           r"Omni Air|CSI Aviation", re.I)),
+    ("commercial", re.compile(r"\b(?:commercial|civilian|scheduled|passenger) (?:flights?|planes?|aircraft|"
+                              r"airlines?|jets?)|\bcommercial\b", re.I)),
+]
+_DEST_CUE = re.compile(r"(?:\bto|\binto|\bin|\bfor|\bbound for|\bback to|\btoward|\btowards|\bat|\breached|"
+                       r"\blanded in|\barrived in|\bwith destination|\bdestined for)(?: the)?\s*$", re.I)
+_ORIGIN_CUE = re.compile(r"(?:\bfrom|\bby|\bout of|\bleft)(?: the)?\s*$", re.I)
+DEPORT_RE = re.compile(r"deport|migrant|immigra|asylum|\bremovals?\b|repatriat|expel|expuls|returnees|"
+                       r"illegal aliens|\baliens\b|undocumented|detainee|nationals|\bICE\b|shackle|"
+                       r"third[- ]country|\bcitizens\b", re.I)
+FUTURE_RE = re.compile(r"\b(?:will|would|plans? to|planning|planned|scheduled|expected to|set to|is to|are to|"
+                       r"intends? to|intend|preparing to|prepares|going to|to be deported|upcoming)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Counted:
+    value: float
+    qualifier: str
+    noun_class: str
+    start: int
+    end: int  # end of the noun phrase
+
+
+@dataclass
+class SentenceFeatures:
+    text: str
+    start: int
+    paragraph: int
+    countries: list[CountryHit]
+    counted: list[Counted]
+    date: EventDate
+    aircraft: list[str]
+    carrier: str | None
+    deport_context: bool
+    future: bool
+    places: list[CountryHit] = field(default_factory=list)
+    outer: list[CountryHit] = field(default_factory=list)  # countries of the whole sentence, for a clause
+
+    def fallback_countries(self) -> list[CountryHit]:
+        """Countries of the sentence outside this clause, nearest first."""
+        own = {h.iso3 for h in self.countries}
+        return [h for h in self.outer if h.iso3 not in own]
+
+    def role(self, hit: CountryHit) -> str:
+        """'origin', 'destination', 'people' (demonym of the people concerned) or ''."""
+        before = self.text[max(0, hit.start - 24):hit.start]
+        after = self.text[hit.end:hit.end + 40]
+        if _ORIGIN_CUE.search(before):
+            return "origin"
+        if _DEST_CUE.search(before):
+            return "destination"
+        if hit.kind == "demonym" and re.match(rf"\s+(?:[\w-]+\s+)?(?:{PEOPLE_NOUNS})\b", after, re.I):
+            return "people"
+        if hit.kind == "demonym" and hit.text.endswith("s") and not re.match(r"\s*(?:military|government)", after):
+            return "people"
+        return ""
+
+
+def _counted(text: str) -> list[Counted]:
+    out = []
+    for count in find_counts(text):
+        rest = text[count.end:]
+        if _NOT_PEOPLE_AFTER.match(rest.lstrip()):
+            continue
+        for noun_class, pattern in _NOUN_CLASSES:
+            m = pattern.match(rest.lstrip())
+            if m and not re.search(r"[,;:()]", m.group(0)):
+                offset = len(rest) - len(rest.lstrip())
+                out.append(Counted(count.value, count.qualifier, noun_class, count.start,
+                                   count.end + offset + m.end()))
+                break
+        else:
+            # "104 Indians", "200 Venezuelans": a count followed by a plural demonym counts people
+            hits = default_gazetteer().find(rest[:30])
+            if hits and hits[0].start <= 1 and hits[0].kind == "demonym" and hits[0].text.endswith("s"):
+                out.append(Counted(count.value, count.qualifier, "people", count.start, count.end + hits[0].end))
+    return out
+
+
+def normalize_aircraft(name: str) -> str:
+    name = re.sub(r"\s+", " ", name)
+    if name in ("737", "757", "767") or re.fullmatch(r"B-?7\d7", name):
+        return "Boeing " + name.lstrip("B-")
+    return name
+
+
+# Clause boundaries: a sentence often reports several facts ("A flight to Brazil drew protests,
+# and Petro refused two planes, sparking a threat of tariffs before Colombia backed down").
+_CLAUSE_BREAK = re.compile(
+    r"; |: (?=[A-Z\"“])| – | — |, (?=(?:and|but|while|whereas|sparking|prompting|triggering|leading to|after which)\b"
+    r"(?! (?:the )?(?:[A-Z][a-z]+ )?(?:and|or)\b))| (?=(?:before|after|while|whereas|but|because)\s+"
+    r"(?:the\s+)?[A-Z][\w.]+)(?<!,)| (?=that led to\b|which led to\b)")
+
+
+def clause_spans(text: str) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for m in _CLAUSE_BREAK.finditer(text):
+        if m.start() - start >= 12:
+            spans.append((start, m.start()))
+            start = m.end()
+    spans.append((start, len(text)))
+    return [(s, e) for s, e in spans if text[s:e].strip()]
+
+
+_FUTURE_BEFORE_DATE = re.compile(r"\b(?:will|is (?:scheduled|set|expected|due) to|are (?:scheduled|set|expected|due) to|"
+                                 r"next|upcoming)\b[^.]{0,40}$", re.I)
+
+
+def sentence_features(text: str, start: int, paragraph: int, published: dt.date | None) -> SentenceFeatures:
+    hits = default_gazetteer().find(text)
+    future = bool(FUTURE_RE.search(text))
+    dates = find_dates(text, published, future_before=_FUTURE_BEFORE_DATE)
+    known = [d.value for d in dates if d.value.precision != "unknown"]
+    date = known[0] if known else (dates[0].value if dates else UNKNOWN)
+    aircraft = list(dict.fromkeys(normalize_aircraft(m.group(1)) for m in AIRCRAFT_RE.finditer(text)))
+    carrier = next((name for name, pattern in CARRIER_PATTERNS if pattern.search(text)), None)
+    return SentenceFeatures(
+        text=text, start=start, paragraph=paragraph,
+        countries=[h for h in hits if h.kind != "place"], places=[h for h in hits if h.kind == "place"],
+        counted=_counted(text), date=date, aircraft=aircraft, carrier=carrier,
+        deport_context=bool(DEPORT_RE.search(text)), future=future,
+    )

@@ -1,0 +1,495 @@
+"""Coding rules: from one sentence's features to the event records it asserts.
+
+Each `code_*` function handles one event type of the codebook and returns partial records
+(event columns only); `extract.mentions` adds the evidence, ids and confidence."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from deportdata.extract.features import DEPORT_RE, PEOPLE_NOUNS, SentenceFeatures
+from deportdata.extract.gazetteer import CountryHit
+
+US = "USA"
+
+
+def _rx(pattern: str) -> re.Pattern:
+    return re.compile(pattern, re.I)
+
+
+@dataclass
+class Context:
+    """What earlier sentences of the article tell the current one."""
+
+    deporter: str | None = None           # country the article's removals come from
+    last_destination: str | None = None    # destination named by the previous flight sentence
+    last_location: str | None = None
+    last_was_flight: bool = False
+    seen: set[str] = field(default_factory=set)
+
+
+# --- shared helpers ---------------------------------------------------------------------------
+
+QUESTION_OR_HYPOTHETICAL = _rx(r"^\W*(?:if|unless|whether|should|were|what if|imagine|suppose)\b|\?\W*$|"
+                               r"\b(?:hypothetical|could have|would have|might have)\b")
+OTHER_ERA = _rx(r"\b(?:in|since|during|from) (?:19\d\d|200\d|201\d|the (?:19|20)\d0s)\b|\bfirst term\b|"
+                r"\bdecades? ago\b|\bhistorically\b|\bin the past\b|\bprevious administration")
+SPEECH = r"(?:said|says|announced|declared|posted|stated|wrote|tweeted|vowed|insisted|warned|told|added|argued)"
+
+
+def _record(event_type: str, status: str, f: SentenceFeatures, actor: str | None, partner: str | None,
+            **fields) -> dict:
+    rec = {"event_type": event_type, "status": status, "event_date": f.date.date,
+           "date_precision": f.date.precision, "actor_country": actor, "partner_country": partner,
+           "location": None, "carrier": None, "aircraft_type": None, "flight_count": None, "people_count": None,
+           "people_qualifier": None, "quantity": None, "quantity_unit": None, "measure": None}
+    rec.update(fields)
+    return rec
+
+
+def _unique(hits: list[CountryHit]) -> list[CountryHit]:
+    seen: set[str] = set()
+    out = []
+    for h in hits:
+        if h.iso3 not in seen:
+            seen.add(h.iso3)
+            out.append(h)
+    return out
+
+
+def _deporter(f: SentenceFeatures, ctx: Context) -> str | None:
+    for h in f.countries:
+        if f.role(h) == "origin":
+            return h.iso3
+    deporting = _rx(r"^\W*(?:has |have |had )?(?:deported|expelled|repatriated|deports|flew|flies|sent|returned|"
+                    r"removed)\b")
+    for h in f.countries:
+        if deporting.match(f.text[h.end:h.end + 30]) and not f.role(h):
+            return h.iso3
+    if any(h.iso3 == US for h in f.countries):
+        return US
+    return ctx.deporter
+
+
+def _people(f: SentenceFeatures, flight_count: int | None) -> tuple[int | None, str | None]:
+    people = [c for c in f.counted if c.noun_class == "people"]
+    if not people:
+        return None, None
+    best = max(people, key=lambda c: (c.qualifier == "exact", c.value))
+    total = re.search(r"\ba total of\b|\baltogether\b|\bin total\b", f.text, re.I)
+    each = re.search(r"\beach\b|\bper (?:flight|plane)\b|\bapiece\b", f.text[best.start:], re.I)
+    value = best.value
+    if each and not total and flight_count and flight_count > 1:
+        value *= flight_count
+    return int(value), best.qualifier
+
+
+def _count_of(f: SentenceFeatures, noun_class: str) -> tuple[float | None, str | None]:
+    found = [c for c in f.counted if c.noun_class == noun_class]
+    return (found[0].value, found[0].qualifier) if found else (None, None)
+
+
+# --- removal_flight ---------------------------------------------------------------------------
+
+FLIGHT_NOUN = _rx(r"\b(?:flights?|planes?|aircraft|airplanes?|jets?|airliners?|C-17s?|C-130s?|charters?)\b")
+SPECIFIC_FLIGHT = _rx(r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|a|an|the|both|another|first|"
+                      r"second|third|latest|last|this|that|these|those|its|their)\s+"
+                      r"(?:(?!(?:on|of|in|to|for|with|by|from|that|which|and|or)\b)[\w.-]+\s+){0,4}?"
+                      r"(?:flights?|planes?|aircraft|airplanes?|jets?|C-17s?|C-130s?|charters?)\b")
+ANAPHORIC_FLIGHT = _rx(r"^\W*(?:the (?:other )?(?:\w+ )?(?:flights?|planes?|aircraft|jets?)|the other (?:two|three|"
+                       r"four|\d+)|(?:it|they) (?:landed|arrived|departed|took off))\b")
+FLIGHT_STATUS = [
+    ("refused", _rx(r"\b(?:rejected|rejects|reject|turned (?:\w+ )?away|turn (?:\w+ )?away|blocked|blocks|barred|"
+                    r"denied|denies|refused|refuses|refuse|did not allow|didn't allow|would not allow|"
+                    r"wouldn't allow|will not allow|won't allow|not (?:be )?allowed to land|could not land|"
+                    r"(?:approval|permission|authori[sz]ation|clearance)\b[^.]{0,40}\b(?:withdrawn|revoked|"
+                    r"denied|refused|rescinded)|withdrew (?:its |their )?(?:approval|permission|authori[sz]ation)|"
+                    r"did not leave|never left)\b")),
+    ("cancelled", _rx(r"\b(?:cancell?ed|called off|scrapped|grounded|postponed indefinitely)\b")),
+    ("diverted", _rx(r"\b(?:diverted|rerouted|re-routed|redirected|turned around|turn around|turned back|"
+                     r"forced to return|returned to (?:the )?(?:U\.?S\.?|United States|base)|made an unscheduled)\b")),
+    ("landed", _rx(r"\b(?:landed|landing in|lands|touched down|arrived|arrives|arriving|reached|disembarked|"
+                   r"deplaned|got off|were received|was received|were flown|was flown|were deported to|"
+                   r"were returned to|were repatriated|was deported to|flew \w+ (?:\w+ )?(?:back )?to)\b")),
+    ("departed", _rx(r"\b(?:departed|departs|took off|takes off|left|leaves|on (?:its|their|the) way|en route|"
+                     r"headed (?:to|for|back)|heading (?:to|for|back)|bound for|sent|carrying|carried|"
+                     r"transporting|with destination)\b")),
+    ("planned", _rx(r"\b(?:will|would|plans?|planning|planned|scheduled|expected to|set to|is to|are to|"
+                    r"preparing|intends?|upcoming|to be deported)\b")),
+]
+STATED_POSITION = _rx(rf"\b{SPEECH}\b[^.]{{0,60}}\b(?:would|will|won't|wouldn't)\b(?:\s+not)?\b")
+
+
+def _destination(f: SentenceFeatures, deporter: str | None, ctx: Context) -> tuple[str | None, str | None]:
+    """(partner country, location) of a flight, from cues in the sentence, else from context."""
+    for place in f.places:
+        if f.role(place) == "destination" and place.iso3 != deporter:
+            return place.iso3, place.location
+    candidates = [h for h in _unique(f.countries) if h.iso3 != deporter]
+    for role in ("destination", "people", ""):
+        for h in candidates:
+            if f.role(h) == role:
+                return h.iso3, None
+    for place in f.places:
+        if place.iso3 != deporter:
+            return place.iso3, place.location
+    for h in f.fallback_countries():
+        if h.iso3 != deporter and f.role(h) != "origin":
+            return h.iso3, None
+    return ctx.last_destination, ctx.last_location
+
+
+def code_removal_flight(f: SentenceFeatures, ctx: Context) -> list[dict]:
+    noun = FLIGHT_NOUN.search(f.text)
+    anaphoric = ANAPHORIC_FLIGHT.search(f.text) and ctx.last_was_flight
+    people_landed = re.search(rf"\b(?:{PEOPLE_NOUNS}|deportees)\b[^.]{{0,60}}\b(?:landed|arrived|were flown)\b",
+                              f.text, re.I)
+    if not (noun or anaphoric or people_landed):
+        return []
+    if not (f.deport_context or anaphoric):
+        return []
+    if re.search(r"\b(?:moved|stationed|staged|positioned|deployed|dispatched) (?:\w+ ){0,3}(?:to|at|in)\b", f.text, re.I) \
+            and not re.search(r"\b(?:carrying|with) (?:\w+ )?(?:migrants|deportees)", f.text, re.I):
+        return []  # aircraft sent to a base: a military deployment, not a removal flight
+    status = next((name for name, pattern in FLIGHT_STATUS if pattern.search(f.text)), "unknown")
+    specific = SPECIFIC_FLIGHT.search(f.text) or anaphoric or people_landed
+    if status == "unknown" and not specific:
+        return []  # "deportation flights" in general: no flight is reported
+    if status == "refused":
+        if STATED_POSITION.search(f.text) and not re.search(r"\bdid not leave\b|\bnever left\b", f.text, re.I):
+            return []  # a government saying it would not allow flights is a diplomatic response (rule 2)
+        if not SPECIFIC_FLIGHT.search(f.text) and not anaphoric:
+            return []  # "refuse military flights" in general is a stated position, not a flight
+    deporter = _deporter(f, ctx) or US
+    partner, location = _destination(f, deporter, ctx)
+    if status == "refused":
+        refusers = [h for h in _unique(f.countries) if h.iso3 != deporter and f.role(h) in ("", "destination")]
+        refusers = refusers or [h for h in f.fallback_countries() if h.iso3 != deporter]
+        if refusers:
+            partner = refusers[0].iso3
+    if status == "unknown" and partner and not f.future and specific:
+        status = "landed"  # a past flight of deportees to a named country is reported once it arrived
+    flights = [c for c in f.counted if c.noun_class == "flights"]
+    flight_count = int(flights[0].value) if flights else None
+    if flight_count is None:
+        other = re.search(r"\bthe other (two|three|four|five|\d+)\b|\bboth (?:flights|planes)\b", f.text, re.I)
+        singular = re.search(r"\b(?:a|an|the|one)\s+(?:[\w.-]+\s+){0,3}?(?:flight|plane|aircraft|jet|airplane)\b"
+                             r"(?!s)", f.text, re.I)
+        if other:
+            flight_count = {"two": 2, "three": 3, "four": 4, "five": 5}.get((other.group(1) or "two").lower()) \
+                or int(other.group(1))
+        elif singular and not re.search(r"\bflights\b|\bplanes\b", f.text, re.I):
+            flight_count = 1
+    people, qualifier = _people(f, flight_count)
+    return [_record("removal_flight", status, f, deporter, partner, location=location, carrier=f.carrier,
+                    aircraft_type=";".join(f.aircraft) or None, flight_count=flight_count, people_count=people,
+                    people_qualifier=qualifier)]
+
+
+# --- diplomatic_response ----------------------------------------------------------------------
+
+RESPONSE_STATUS = [
+    ("reversal", _rx(r"\b(?:backed down|backs down|back down|reversed (?:course|itself|its|his|her)|reverses|"
+                     r"relented|caved|u-turn|climbed down|changed course|backtracked|later agreed|eventually agreed|"
+                     r"agreed .{0,40}after (?:initially |first )?(?:refus|reject|block))")),
+    ("conditions", _rx(r"\b(?:only (?:accept|allow|receive|take)|on (?:the )?condition|provided that|as long as|"
+                       r"under (?:certain )?conditions|must be treated|with dignity|only if|insisted? (?:that )?"
+                       r"(?:deportees|migrants|they) (?:be|are|travel))")),
+    ("protest", _rx(r"\b(?:protest(?:ed|s|ing)?|condemn(?:ed|s|ing)?|denounc(?:ed|es|ing)|object(?:ed|s)|"
+                    r"criticiz(?:ed|es)|criticis(?:ed|es)|outrage[ds]?|summon(?:ed|s) (?:the )?\S* ?ambassador|"
+                    r"demand(?:ed|s) (?:an )?explanations?|flagrant disregard|degrading|called (?:it|the treatment) "
+                    r"(?:unacceptable|humiliating)|unacceptable|humiliating|complain(?:ed|s))\b")),
+    ("refusal", _rx(r"\b(?:refus(?:ed|es|e) to (?:accept|allow|receive|take|let|admit|land)|would not (?:allow|accept|"
+                    r"receive|let|take)|will not (?:allow|accept|receive|let|take)|won't (?:allow|accept|receive|let|"
+                    r"take)|wouldn't (?:allow|accept|let)|not (?:accept|allow|receive) (?:any )?(?:deport|migrant|"
+                    r"flights|planes|military)|reject(?:ed|s)? (?:the )?(?:deportation|deportees|request|"
+                    r"migrants|returns)|declined to (?:accept|receive|take))")),
+    ("acceptance", _rx(r"\b(?:agreed to (?:accept|receive|take|allow)|agrees to (?:accept|receive|take)|"
+                       r"will (?:accept|receive|take back)|accepted (?:the )?(?:return|deport|flights|migrants|"
+                       r"repatriation)|welcomed back|ready to (?:receive|accept)|willing to (?:receive|accept|take)|"
+                       r"sent (?:its|their) (?:own )?(?:presidential )?(?:plane|aircraft|jets?))")),
+]
+GOVERNMENT_SUBJECT = _rx(r"\b(?:government|president|minister|ministry|authorities|officials?|foreign|leader|"
+                         r"embassy|prime minister|administration)\b")
+
+
+def code_diplomatic_response(f: SentenceFeatures, ctx: Context) -> list[dict]:
+    status = next((name for name, pattern in RESPONSE_STATUS if pattern.search(f.text)), None)
+    if status is None:
+        return []
+    if status != "reversal" and not (f.deport_context or FLIGHT_NOUN.search(f.text)):
+        return []
+    deporter = _deporter(f, ctx) or US
+    responders = [h for h in _unique(f.countries) if h.iso3 != deporter and f.role(h) != "people"]
+    if not responders and (status == "protest" or re.match(r"\W*(?:it|he|she|they|its|the government)\b", f.text)):
+        responders = [h for h in _unique(f.places + f.fallback_countries()) if h.iso3 != deporter]
+    if not responders:
+        return []
+    trigger = next(p for name, p in RESPONSE_STATUS if name == status).search(f.text)
+    # the responding governments are the countries named before the verb (coordinated subjects);
+    # when none is, the first named after it ("A flight to Brazil drew protests from its government")
+    before = [h for h in responders if h.start < trigger.start()]
+    chosen = before or responders[:1]
+    if status == "refusal" and re.search(r"\brefus\w* to allow\b[^.]*\bto land\b", f.text, re.I):
+        chosen = chosen[:1]
+    out = [_record("diplomatic_response", status, f, h.iso3, deporter) for h in chosen]
+    # a reversal usually ends with acceptance, which is the same act: one record is enough
+    return out
+
+
+# --- agreement --------------------------------------------------------------------------------
+
+AGREEMENT_NOUN = _rx(r"\b(?:agreements?|deals?|accords?|pacts?|arrangements?|memorandum of understanding|MOU|treaty|"
+                     r"plan|partnership|scheme|proposal)\b")
+AGREEMENT_STATUS = [
+    ("abandoned", _rx(r"\b(?:scrapped|abandoned|ditched|dropped|ended|terminated|cancell?ed|did not start|didn't "
+                      r"start|never (?:started|got off|took off|took effect|flew)|collapsed|was voted out|"
+                      r"ruled (?:it )?unlawful|struck down|tore up|torn up)\b")),
+    ("suspended", _rx(r"\b(?:suspended|paused|put on hold|halted|frozen|froze)\b")),
+    ("in_force", _rx(r"\b(?:under (?:the|this|that|a) (?:deal|agreement|arrangement|accord|pact)|in force|in effect|"
+                     r"took effect|takes effect|first (?:flight|group|deportees)|implemented|already (?:been )?"
+                     r"(?:sent|flown|received|deported))\b")),
+    ("signed", _rx(r"\b(?:signed|reached|struck|sealed|finali[sz]ed|clinched|concluded|agreed to (?:accept|receive|"
+                   r"take|host|house)|agrees to (?:accept|receive|take)|has agreed|have agreed|had agreed|"
+                   r"will (?:accept|receive|take in|house))\b")),
+    ("negotiating", _rx(r"\b(?:negotiat\w*|working on|works? (?:together )?with|in talks|talks|discuss\w*|seeking|"
+                        r"seeks|sought|try to reach|trying to reach|pursu\w+|exploring|approached|hopes?)\b")),
+    ("proposed", _rx(r"\b(?:propos\w+|offered|offers?|floated|suggested|plans? to send|would send|pitched)\b")),
+]
+RECEIVE_DEPORTEES = _rx(r"\b(?:accept|receive|take|host|house|admit)\w*\b[^.]{0,60}\b(?:migrants|deportees|"
+                        r"deported|third[- ]country|non-citizens|nationals of other|from other countries|"
+                        r"from third|criminals|prisoners|people)\b|\bsend\b[^.]{0,40}\bmigrants\b[^.]{0,20}\bto\b")
+
+
+def _agreement_pair(f: SentenceFeatures, owner: CountryHit | None, others: list[CountryHit],
+                    deporter: str | None) -> tuple[str, str] | None:
+    if owner and others:
+        partner = next((h.iso3 for h in others if h.iso3 != owner.iso3), None)
+        return (owner.iso3, partner) if partner else None
+    if len(others) >= 2 and others[0].iso3 != others[1].iso3:
+        first, second = others[0].iso3, others[1].iso3
+        return (second, first) if second == deporter else (first, second)
+    single = owner or (others[0] if others else None)
+    if single and deporter and single.iso3 != deporter:
+        return deporter, single.iso3
+    return None
+
+
+def code_agreement(f: SentenceFeatures, ctx: Context) -> list[dict]:
+    """One record per arrangement named in the sentence ("Trump's proposal to work with El Salvador
+    ... the British plan to send migrants to Rwanda, which did not start")."""
+    receive = RECEIVE_DEPORTEES.search(f.text)
+    nouns = [m for m in AGREEMENT_NOUN.finditer(f.text)]
+    deporter = _deporter(f, ctx)
+    hits = _unique(f.countries) if len(nouns) <= 1 else f.countries
+    windows: list[tuple[int, int, int, CountryHit | None]] = []
+    for i, noun in enumerate(nouns):
+        begin = nouns[i - 1].end() if i else 0
+        end = nouns[i + 1].start() if i + 1 < len(nouns) else len(f.text)
+        owner = next((h for h in reversed(hits) if noun.start() - 28 <= h.end <= noun.start()), None)
+        windows.append((begin, noun.start(), end, owner))
+    if not windows and receive:
+        windows.append((0, 0, len(f.text), None))
+    records: list[dict] = []
+    for begin, noun_start, end, owner in windows:
+        text = f.text[begin:end]
+        if not (DEPORT_RE.search(text) or RECEIVE_DEPORTEES.search(text)):
+            continue
+        if f.text[noun_start:noun_start + 4].lower() == "plan" and not RECEIVE_DEPORTEES.search(text) \
+                and not re.search(r"\bplan to (?:send|deport|transfer|fly)", text, re.I):
+            continue
+        status = next((name for name, pattern in AGREEMENT_STATUS if pattern.search(text)), None)
+        if status is None:
+            continue
+        others = [h for h in hits if noun_start <= h.start < end and h is not owner] or \
+            [h for h in hits if begin <= h.start < end and h is not owner]
+        if not others and not owner:
+            others = f.fallback_countries()
+        pair = _agreement_pair(f, owner, others, deporter)
+        if pair is None or any({r["actor_country"], r["partner_country"]} == set(pair) for r in records):
+            continue
+        people, qualifier = _people(f, None)
+        records.append(_record("agreement", status, f, pair[0], pair[1], people_count=people,
+                               people_qualifier=qualifier))
+    return records
+
+
+# --- coercive_measure -------------------------------------------------------------------------
+
+MEASURES = [
+    ("tariff", _rx(r"\btariffs?\b|\bduties\b|\blevies\b")),
+    ("visa_sanction", _rx(r"\bvisa (?:sanctions?|restrictions?|bans?|suspensions?|penalties)|(?:suspend|revoke|stop|"
+                          r"halt|restrict)\w* (?:\w+ ){0,3}visas?\b|\bvisas? (?:were|was|would be) (?:suspended|"
+                          r"revoked)")),
+    ("travel_ban", _rx(r"\btravel bans?\b|\bentry bans?\b|\bbanned from (?:entering|travel)")),
+    ("financial_sanction", _rx(r"\b(?:financial|banking|treasury|economic) sanctions?\b|\bfreez\w+ (?:\w+ )?assets\b|"
+                               r"\bsanctions? on (?:\w+ ){0,3}(?:banks|finances|remittances)")),
+    ("other", _rx(r"\bsanctions?\b|\bcut (?:off )?aid\b|\bsuspend\w* (?:\w+ )?aid\b|\bcustoms inspections\b")),
+]
+MEASURE_STATUS = [
+    ("lifted", _rx(r"\b(?:lifted|lifts|dropped|rescinded|revoked|called off|withdrew|withdrawn|backed off|"
+                   r"suspended the|paused|held in reserve|will not be (?:imposed|applied)|would not be|removed|"
+                   r"averted)\b")),
+    ("threatened", _rx(r"\b(?:threat\w*|warn\w*|could (?:impose|face|slap)|would (?:impose|slap|face)|vow\w* to|"
+                       r"if\b|unless|menac\w*|ultimatum|prepared to|raise (?:them )?to)\b")),
+    ("imposed", _rx(r"\b(?:impos\w+|announc\w+|order\w*|slapp\w+|levied|placed|put|ordered|authori[sz]ed|"
+                    r"implement\w*|will (?:apply|take effect)|effective|retaliat\w+|hit)\b")),
+]
+
+
+def code_coercive_measure(f: SentenceFeatures, ctx: Context) -> list[dict]:
+    found = []
+    for measure, pattern in MEASURES:
+        m = pattern.search(f.text)
+        if m and not any(s <= m.start() < e for _, s, e in found):
+            found.append((measure, m.start(), m.end()))
+    found = [x for x in found if x[0] != "other"] or found
+    if not found or not (f.deport_context or ctx.deporter or "flights" in f.text):
+        return []
+    if re.search(r"\b(?:steel|aluminum|aluminium|chips|semiconductor|autos?|lumber|dairy|reciprocal)\b", f.text, re.I) \
+            and not f.deport_context:
+        return []
+    status = next((name for name, pattern in MEASURE_STATUS if pattern.search(f.text)), None)
+    if status is None:
+        return []
+    countries = _unique(f.countries)
+    actor = US if any(h.iso3 == US for h in countries) else (ctx.deporter or US)
+    targets = [h for h in countries if h.iso3 != actor] or [h for h in f.fallback_countries() if h.iso3 != actor]
+    if not targets:
+        return []
+    out = []
+    for measure, start, _ in found:
+        quantity = unit = None
+        if measure == "tariff":
+            rate = [c for c in f.counted if c.noun_class == "percent"]
+            if rate:
+                quantity, unit = rate[0].value, "percent"
+        out.append(_record("coercive_measure", status, f, actor, targets[0].iso3, measure=measure, quantity=quantity,
+                           quantity_unit=unit))
+    return out
+
+
+# --- detention --------------------------------------------------------------------------------
+
+DETENTION_PLACE = _rx(r"\b(?:detention (?:camp|cent(?:er|re)|facilit\w+|site)s?|migrant (?:operations )?"
+                      r"(?:cent(?:er|re)|facilit\w+|camp)|holding (?:facilit\w+|cent(?:er|re))|prison|jail|"
+                      r"mega-?prison|CECOT|camp|staging (?:base|area)|hotel|shelter|tent)")
+DETENTION_STATUS = [
+    ("closed", _rx(r"\b(?:closed|shut (?:down)?|emptied|cleared out|no longer (?:held|holding|houses))\b")),
+    ("operating", _rx(r"\b(?:are being held|were being held|is holding|are held|were held|was holding|held|housed|"
+                      r"housing|detained at|locked up|imprisoned|were transferred|were taken to|arrived at|"
+                      r"are staying|remain(?:ed)?|currently)\b")),
+    ("announced", _rx(r"\b(?:announc\w+|plans?|planned|will|would|to set up|set up|directs?|direct\w*|ordered|"
+                      r"expan\w+|prepar\w+|build\w*|open\w*|we have|has|have|capacity|beds)\b")),
+]
+_GUANTANAMO = "Guantánamo Bay"
+
+
+def code_detention(f: SentenceFeatures, ctx: Context) -> list[dict]:
+    place = next((p for p in f.places if p.location == _GUANTANAMO or DETENTION_PLACE.search(f.text)), None)
+    gitmo = any(p.location == _GUANTANAMO for p in f.places)
+    if not (gitmo or DETENTION_PLACE.search(f.text)):
+        return []
+    if not (f.deport_context or gitmo):
+        return []
+    if not gitmo and not re.search(r"\b(?:deport|migrant|detain|held|hold|beds|prisoners)", f.text, re.I):
+        return []
+    status = next((name for name, pattern in DETENTION_STATUS if pattern.search(f.text)), None)
+    if status is None:
+        return []
+    if gitmo:
+        actor, partner, location = US, "CUB", _GUANTANAMO
+    else:
+        host = place or next((h for h in f.countries if f.role(h) == "destination"), None)
+        hosts = [h for h in _unique(f.countries) if h.iso3 != (ctx.deporter or US)]
+        if host is None and not hosts:
+            return []
+        actor = (host or hosts[0]).iso3
+        partner, location = None, place.location if place else None
+    beds, _ = _count_of(f, "beds")
+    people, qualifier = _people(f, None)
+    return [_record("detention", status, f, actor, partner, location=location, people_count=people,
+                    people_qualifier=qualifier, quantity=beds, quantity_unit="beds" if beds else None)]
+
+
+# --- military_deployment ----------------------------------------------------------------------
+
+TROOPS = _rx(r"\b(?:troops|soldiers|marines|service ?members|National Guard|guardsmen|active[- ]duty|"
+             r"military personnel|armed forces)\b")
+DEPLOY_VERB = _rx(r"\b(?:deploy\w*|sent|send\w*|dispatch\w*|station\w*|moved|mov\w+ to|posted|assigned|"
+                  r"arriv\w+|position\w*|staged|mobiliz\w+|mobilis\w+|order\w* .{0,30}\bto\b)")
+DEPLOY_PLANNED = _rx(r"\b(?:will|would|intends?|plans?|planning|to send|to deploy|preparing|ordered|could|"
+                     r"expected to|considering|proposed)\b")
+
+
+def code_military_deployment(f: SentenceFeatures, ctx: Context) -> list[dict]:
+    troops = TROOPS.search(f.text)
+    military_aircraft = f.aircraft or re.search(r"\bmilitary (?:planes|aircraft|jets)\b", f.text, re.I)
+    verb = DEPLOY_VERB.search(f.text)
+    if not verb:
+        return []
+    out = []
+    to_border = re.search(r"\b(?:border|El Paso|San Diego|Fort Bliss|staging|base)\b", f.text, re.I)
+    carrying = re.search(r"\b(?:carrying|with) (?:\w+ ){0,3}(?:migrants|deportees|people|nationals)", f.text, re.I)
+    status = "planned" if DEPLOY_PLANNED.search(f.text[:verb.end() + 10]) and not re.search(
+        r"\b(?:were|was|have been|has been|had been) (?:\w+ )?(?:deployed|sent|moved|dispatched)", f.text, re.I) \
+        else "deployed"
+    actor = next((h.iso3 for h in f.countries if f.role(h) not in ("destination", "people")), None) or ctx.deporter or US
+    if troops and (to_border or f.deport_context):
+        people, qualifier = _count_of(f, "troops")
+        out.append(_record("military_deployment", status, f, actor, None,
+                           people_count=int(people) if people else None,
+                           people_qualifier=qualifier if people else None))
+    elif military_aircraft and to_border and not carrying:
+        planes, _ = _count_of(f, "flights")
+        location = next((p.location for p in f.places), None)
+        out.append(_record("military_deployment", status, f, actor, None, location=location,
+                           flight_count=int(planes) if planes else None,
+                           aircraft_type=";".join(f.aircraft) or None))
+    return out
+
+
+# --- executive_action -------------------------------------------------------------------------
+
+EXEC_NOUN = _rx(r"\b(?:executive orders?|presidential (?:memorand\w+|proclamations?|orders?|decrees?)|proclamations?|"
+                r"memorand(?:um|a)|national emergency|state of emergency|emergency declaration|implementing "
+                r"decisions|decrees?|Alien Enemies Act|executive actions?)\b")
+EXEC_STATUS = [
+    ("blocked", _rx(r"\b(?:judge|court|justices?)\b[^.]{0,80}\b(?:block\w*|halt\w*|enjoin\w*|barr\w*|struck down|"
+                    r"strikes down|paus\w*|stay\w*|ordered (?:the )?(?:\w+ )?(?:planes?|flights?|administration)"
+                    r"[^.]{0,30}(?:turn around|return|halt|stop)|ruled)\b|\bblocked by (?:a )?(?:federal )?"
+                    r"(?:judge|court)")),
+    ("signed", _rx(r"\b(?:signed|signs|issued|proclaimed|declared|invoked|invokes|enacted)\b")),
+    ("announced", _rx(r"\b(?:announc\w+|unveil\w+|will sign|plans? to sign|is expected to sign|directs?)\b")),
+]
+
+
+def code_executive_action(f: SentenceFeatures, ctx: Context) -> list[dict]:
+    noun = EXEC_NOUN.search(f.text)
+    judge = re.search(r"\b(?:judge|court)\b", f.text, re.I)
+    if not (noun or judge):
+        return []
+    status = next((name for name, pattern in EXEC_STATUS if pattern.search(f.text)), None)
+    if status is None or (status != "blocked" and not noun):
+        return []
+    if status == "announced" and re.search(r"\bdirects?\b", f.text, re.I) and re.search(r"\bbeds\b", f.text):
+        return []  # "the memorandum directs ... 30,000 beds": the record is the detention it orders
+    if not (f.deport_context or re.search(r"border|immigra|emergency|Alien Enemies", f.text, re.I)):
+        return []
+    actor = next((h.iso3 for h in f.countries if f.role(h) not in ("destination", "people")), None) or ctx.deporter or US
+    orders, _ = _count_of(f, "orders")
+    return [_record("executive_action", status, f, actor, None, quantity=orders,
+                    quantity_unit="orders" if orders else None)]
+
+
+CODERS = (code_removal_flight, code_diplomatic_response, code_agreement, code_coercive_measure, code_detention,
+          code_military_deployment, code_executive_action)
+
+
+def code_sentence(f: SentenceFeatures, ctx: Context) -> list[dict]:
+    if QUESTION_OR_HYPOTHETICAL.search(f.text):
+        return []
+    records = [rec for coder in CODERS for rec in coder(f, ctx)]
+    if OTHER_ERA.search(f.text):
+        records = [r for r in records if r["event_type"] == "agreement"]
+    return records

@@ -1,0 +1,1 @@
+"""The dataset's tables, declared once (`schemas.tables`), and what is derived from them."""
