@@ -518,10 +518,10 @@ def _story(ns: str, k: int) -> tuple:
     court = rng.choice(US_COURTS if d_iso == "USA" else EU_COURTS)
     if facility is None:
         if d_iso == "USA":
-            fr, facility, _short = rng.choice(US_DETENTION)
+            fr, facility, _ = rng.choice(US_DETENTION)
         else:
-            fr, facility = (THIRD_COUNTRY.get(d_iso) or [(None, "a removal centre")])[0][::-1][::-1]
-            fr, facility = fr, facility
+            fr, facility = (THIRD_COUNTRY.get(d_iso)
+                            or [(None, f"a removal centre near {DEPART_LOCS[d_iso][0]}")])[0]
     else:
         fr = r_iso
     dep_loc = rng.choice(DEPART_LOCS[d_iso])
@@ -577,6 +577,9 @@ def _story(ns: str, k: int) -> tuple:
             ev["n_aircraft"] = rng.choice((2, 3, 4, 4, 6))
             ev["loc"] = rng.choice(("the southern border", "El Paso, Texas",
                                     "San Diego, California", "the border in Arizona"))
+        elif etype == "agreement":
+            ev["people"] = rng.choice((12, 29, 48, 80, 119, 135, 200, 238, 261, 300))
+            ev["qual"] = _weighted(rng, [("exact", 3), ("approx", 2), ("at_least", 2)])
         elif etype == "executive_action":
             ev["order"] = order
             ev["court"] = court
@@ -638,7 +641,7 @@ EVENT_T = {
         "The [deportation flight|charter] to {Rn} was grounded {when} [hours before take-off|shortly before departure], {Dofficial} said.",
     ],
     ("diplomatic_response", "refusal"): [
-        "{Rleader} said {when} that {Rn} would not allow {Dadj} military planes carrying {noun} to land.",
+        "{Rleader} said {when} that {Rn} would not allow {Dadj} [military planes|deportation flights|planes] carrying {noun} to land.",
         "{Rgov} said {when} it would not accept deportation flights from {Dn}.",
         "In a post on [X|social media] {when}, {Rleader} wrote that {Rn} would not receive {noun} \"[treated as criminals|in handcuffs]\".",
         "{Rfm} [announced|confirmed] {when} that {Rn} would refuse [all|further] removal flights from {Dn} until further notice.",
@@ -696,7 +699,7 @@ EVENT_T = {
     ("coercive_measure", "threatened"): [
         "{Dgov} threatened {when} to impose {mphrase} if {Rn} did not accept the flights.",
         "{Dleader} warned {when} that {Rn} would face {mphrase} unless it took back its citizens.",
-        "{Dofficial} said {Dn} was prepared to impose {mphrase} on {Rn}.",
+        "{Dofficial} said {Dn} was prepared to impose {mphrase} [if the dispute dragged on|within days].",
     ],
     ("coercive_measure", "imposed"): [
         "{Dgov} announced {mphrase} {when} in retaliation for {Rposs} refusal to accept deportation flights.",
@@ -754,97 +757,132 @@ AIRCRAFT_DETAIL_T = [
     "Flight-tracking data showed the {ac} [circling|holding] for [about|nearly] an hour before [landing|turning away].",
 ]
 
+# headlines by (event_type, status); "*" = any status of that type
 HEADLINE_T = {
-    "removal_flight": [
-        "{Rn} [turns back|rejects] {Dadj} deportation flights",
-        "Deportation flight with {pnum} {noun} [lands in|arrives in] {Rn}",
+    ("removal_flight", "planned"): [
+        "{Dn} [prepares|plans] new deportation flights to {Rn}",
+        "[More|New] deportation flights to {Rn} [expected|scheduled] {when}"],
+    ("removal_flight", "departed"): [
         "{Dn} sends {planes} of deportees to {Rn}",
+        "Deportation flight [leaves|departs] for {Rn} with {pnum} on board"],
+    ("removal_flight", "landed"): [
+        "Deportation flight with {pnum} {noun} [lands in|arrives in] {Rn}",
         "{Radj} deportees [arrive|return] home on {Dadj} {flight_word}",
-        "[New|Another] deportation flight to {Rn} [as|while] removals [accelerate|continue]",
-        "What we know about the {Dadj} deportation flights to {Rn}",
-    ],
-    "diplomatic_response": [
-        "{Rn} [says no to|pushes back on] {Dadj} deportation flights",
-        "{Rleader_s} [defends|explains] stance on deportees from {Dn}",
-        "{Rn} [protests|objects to] treatment of deportees",
-        "{Rn} changes course on deportation flights",
-    ],
-    "agreement": [
+        "[New|Another] deportation flight lands in {loc} as removals [accelerate|continue]"],
+    ("removal_flight", "refused"): [
+        "{Rn} [turns back|rejects] {Dadj} deportation flights",
+        "{Rn} blocks {Dadj} deportation [planes|flights] in [escalating|new] row"],
+    ("removal_flight", "diverted"): [
+        "Deportation flight to {Rn} diverted [mid-air|after landing refusal]"],
+    ("removal_flight", "cancelled"): [
+        "Deportation flight to {Rn} [cancelled|called off] at the last minute"],
+    ("removal_flight", "*"): [
+        "What we know about the {Dadj} deportation flights to {Rn}"],
+    ("diplomatic_response", "refusal"): [
+        "{Rn} [says no to|pushes back on] {Dadj} deportation flights"],
+    ("diplomatic_response", "protest"): [
+        "{Rn} [protests|objects to] treatment of deportees"],
+    ("diplomatic_response", "acceptance"): [
+        "{Rn} agrees to take back deportees from {Dn}"],
+    ("diplomatic_response", "reversal"): [
+        "{Rn} [changes course|backs down] on deportation flights"],
+    ("diplomatic_response", "conditions"): [
+        "{Rn} sets conditions for accepting deportees"],
+    ("diplomatic_response", "*"): [
+        "{Rleader_s} [defends|explains] stance on deportees from {Dn}"],
+    ("agreement", "proposed"): ["{Dn} [seeks|pursues] deal to send deportees to {Rn}"],
+    ("agreement", "negotiating"): ["{Dn} in talks with {Rn} over third-country deportations"],
+    ("agreement", "signed"): [
         "{Rn} agrees to take migrants deported from {Dn}",
-        "{Dn} and {Rn} [strike|reach] third-country deportation deal",
-        "Inside the {Dadj} deal to send deportees to {Rn}",
-    ],
-    "coercive_measure": [
-        "{Dn} [threatens|hits] {Rn} with {mshort} over deportations",
-        "Deportation row: {Dn} [turns to|uses] {mshort} against {Rn}",
-        "{Rn} [faces|braces for] {mshort} in deportation dispute",
-    ],
-    "detention": [
-        "{Dn} to hold migrants at {facility_short}",
-        "[Inside|Questions mount over] {facility_short} as detentions grow",
-    ],
-    "military_deployment": [
-        "{Troops} troops head to the border",
-        "Military [steps up|expands] role in deportations",
-    ],
-    "executive_action": [
-        "{Dleader_s} signs [sweeping|new] immigration orders",
-        "Court [blocks|halts] {order_short}",
-        "[What's in|Explainer:] {order_short}",
-    ],
+        "{Dn} and {Rn} [strike|reach] third-country deportation deal"],
+    ("agreement", "in_force"): ["First deportees arrive in {Rn} under {Dadj} deal"],
+    ("agreement", "suspended"): ["{Rn} suspends deportation deal with {Dn}"],
+    ("agreement", "abandoned"): ["{Dadj} plan to send migrants to {Rn} [scrapped|abandoned]"],
+    ("agreement", "*"): ["Inside the {Dadj} deal to send deportees to {Rn}"],
+    ("coercive_measure", "threatened"): [
+        "{Dn} threatens {Rn} with {mshort} over deportations",
+        "{Rn} braces for {mshort} in deportation dispute"],
+    ("coercive_measure", "imposed"): ["{Dn} hits {Rn} with {mshort} over deportations"],
+    ("coercive_measure", "lifted"): ["{Dn} lifts {mshort} on {Rn} [after deal|as row ends]"],
+    ("coercive_measure", "*"): ["Deportation row: {Dn} [turns to|uses] {mshort} against {Rn}"],
+    ("detention", "announced"): ["{Dn} to hold migrants at {facility_short}"],
+    ("detention", "operating"): ["[Inside|Questions mount over] {facility_short} as detentions grow"],
+    ("detention", "closed"): ["Migrant detention site at {facility_short} [emptied|closed]"],
+    ("military_deployment", "planned"): [
+        "[More|Extra] troops to head to the border", "Military set to expand role in deportations"],
+    ("military_deployment", "deployed"): [
+        "{Troops} troops [deployed|sent] to the border", "Military [steps up|expands] role in deportations"],
+    ("executive_action", "signed"): ["{Dleader_s} signs [sweeping|new] immigration orders"],
+    ("executive_action", "announced"): ["{Dgov_plain} [unveils|announces] plan for {order_what}"],
+    ("executive_action", "blocked"): ["Court [blocks|halts] {order_short}"],
+    ("executive_action", "*"): ["[What's in|Explainer:] {order_short}"],
 }
 
 FILLER_T = {
     "background": [
-        "Deportation is not unilateral: every removal [needs|requires] a country willing to receive the people being expelled.",
-        "{Dn} has [stepped up|increased] removals in recent months, using both military and charter aircraft.",
-        "[Human rights groups|Advocacy organisations|Civil liberties lawyers] have [criticised|condemned|questioned] the use of restraints on [deportation|removal] flights.",
-        "The number of {Radj} nationals living in {Dn} without legal status is estimated [in the hundreds of thousands|at several hundred thousand].",
-        "Remittances sent home by migrants [account for|make up] [a significant share|a large part] of {Rposs} economy.",
-        "Relations between {Dn} and {Rn} have been [strained|tense] for [months|some time] over trade and security.",
-        "For years, removals to {Rn} were [routine|largely uncontroversial] and drew little public attention.",
-        "[Most|The majority of] deportations still take place on [commercial|scheduled] or chartered [flights|planes], away from the cameras.",
-        "Immigration enforcement [has become|is now] a defining issue [in {Dadj} politics|for the government in {Dcap}].",
-        "Receiving governments have [long|often] complained that they are given little notice of [incoming|arriving] flights.",
-        "The [dispute|row|episode] [follows|comes after] [weeks|months] of [quiet|behind-the-scenes] talks between the two governments.",
-        "Under international law, states are [generally|broadly] obliged to readmit their own citizens.",
-        "[Earlier plans|Previous schemes] to send asylum seekers to third countries [faced|ran into] [legal|court] challenges [in Europe|across Europe].",
-        "Deportation numbers [rose|climbed] [sharply|steadily] [last year|in the past year], according to [government data|official figures].",
-        "[Migrant|Returnee] reception centres in {Rn} [have struggled|say they are struggling] to cope with [the|growing] numbers.",
+        "Deportation is not unilateral: every removal [needs|requires|depends on] a country willing to [receive|take in|accept] the people being expelled.",
+        "{Dn} has [stepped up|increased|expanded] removals [in recent months|since the start of the year|this year], using [both military and charter aircraft|a mix of charter and commercial flights].",
+        "[Human rights groups|Advocacy organisations|Civil liberties lawyers|Church groups] have [criticised|condemned|questioned|raised concerns about] the use of [restraints|handcuffs and leg chains|shackles] on [deportation|removal] flights.",
+        "The number of {Radj} nationals living in {Dn} without legal status is estimated [in the hundreds of thousands|at several hundred thousand|at roughly {num1}0,000], [according to|based on] [independent researchers|a {yr} study|government estimates].",
+        "Remittances sent home by [migrants|workers abroad|the diaspora] [account for|make up|represent] [a significant share|a large part|about {share} percent] of {Rposs} [economy|national income|GDP].",
+        "Relations between {Dn} and {Rn} have been [strained|tense|uneasy] for [months|some time|much of the past year] over [trade and security|drug trafficking and trade|visas and investment].",
+        "For [years|decades|most of the past decade], removals to {Rn} were [routine|largely uncontroversial|a matter for officials], drawing little [public|media] attention.",
+        "[Most|The majority of|The bulk of] deportations still [take place|happen] on [commercial|scheduled|chartered] [flights|planes], [away from the cameras|with little publicity|largely out of view].",
+        "Immigration enforcement [has become|is now|remains] a [defining|central|dominant] issue [in {Dadj} politics|for the government in {Dcap}|in {Dcap}].",
+        "Receiving governments have [long|often|repeatedly] complained that they are given [little|short|almost no] notice of [incoming|arriving|planned] flights.",
+        "The [dispute|row|episode|standoff] [follows|comes after] [weeks|months] of [quiet|behind-the-scenes|low-key] [talks|contacts|negotiations] between the two governments.",
+        "Under international law, states are [generally|broadly] [obliged|expected|required] to readmit their own [citizens|nationals].",
+        "[Earlier plans|Previous schemes|Similar proposals] to send asylum seekers to third countries [faced|ran into|were slowed by] [legal|court|constitutional] challenges [in Europe|across Europe|in several countries].",
+        "Deportation numbers [rose|climbed|increased] [sharply|steadily|by about {pctx} percent] [last year|in {yr}|in the past year], according to [government data|official figures|an analysis of flight records].",
+        "[Migrant|Returnee] reception centres in {Rn} [have struggled|say they are struggling|are under pressure] to [cope with|handle|process] the [growing|rising|sudden] numbers.",
+        "[Advocates|Lawyers|Activists] [tracking|monitoring] the flights [count|have counted|estimate] {num1} [such|removal|deportation] flights [in {month}|last month|since {month}].",
+        "Many of those [deported|returned|removed] had lived in {Dn} for [years|more than a decade|most of their adult lives], [according to|said] [relatives|family members|community groups].",
+        "[The issue|Migration] [featured prominently|was a central theme|played a major role] in {Dposs} [last election|most recent election campaign].",
+        "{Rn} [has|maintains] [one of the largest|a sizeable|a long-established] diaspora communities in {Dn}.",
+        "[Officials in {Rcap}|{Radj} diplomats] have [asked|pressed|lobbied] for [advance lists|passenger manifests|consular access] before [each flight|flights depart].",
     ],
     "quote": [
-        "\"We are a sovereign country and we [will|must] be treated with respect,\" {Rleader} said.",
+        "\"We are a sovereign country and we [will|must|expect to] be treated with respect,\" {Rleader} said.",
         "\"These are people who have broken the law, and they [will be|are being] sent home,\" {Dofficial} said.",
-        "\"Migrants are not criminals,\" {Rfm} told reporters in {Rcap}.",
-        "\"The flights will continue,\" a spokesperson for {Dgov_plain} said.",
-        "\"We were never told where we were going,\" said one deportee, who [asked not to be named|gave only his first name, {first}].",
-        "\"This sets a dangerous precedent,\" said {analyst}, a [migration|policy] researcher at {univ}.",
-        "\"Nobody wins from a [public fight|shouting match] like this,\" said a [former|retired] diplomat [in {Rcap}|who served in {Dcap}].",
-        "\"We need [clear rules|predictability], not [announcements on social media|surprises],\" {Rfm} said.",
-        "\"[My son|My brother|My husband] has lived there for [ten|twelve|fifteen] years,\" said {first}, [waiting|standing] outside the airport in {Rcap}.",
-        "\"We will [receive|welcome] our compatriots with dignity,\" the {Radj} foreign ministry said in a statement.",
+        "\"Migrants are not criminals,\" {Rfm} told reporters in {Rcap} [on {weekday}|after a cabinet meeting|at a news conference].",
+        "\"The flights will continue,\" a spokesperson for {Dgov_plain} said[| in a statement| on {weekday}].",
+        "\"We were never told where we were going,\" said one deportee, who [asked not to be named|gave only his first name, {first}|spoke on condition of anonymity].",
+        "\"This sets a [dangerous|worrying|troubling] precedent,\" said {analyst}, a [migration|policy|law] researcher at {univ}.",
+        "\"Nobody wins from a [public fight|shouting match|row] like this,\" said a [former|retired] diplomat [in {Rcap}|who served in {Dcap}].",
+        "\"We need [clear rules|predictability|a proper process], not [announcements on social media|surprises|improvisation],\" {Rfm} said.",
+        "\"[My son|My brother|My husband|My daughter] has lived there for [ten|twelve|fifteen|eight] years,\" said {first}, [waiting|standing] outside the airport in {Rcap}.",
+        "\"We will [receive|welcome] our compatriots with dignity,\" the {Radj} foreign ministry said in a [statement|post on X|press release].",
+        "\"[They treated us like criminals|We had chains on our feet the whole way|Nobody explained anything to us],\" said {first}, who [arrived|landed] [on one of the flights|on {weekday}].",
+        "\"[Cooperation|Dialogue] is the only way forward,\" {Rleader_s} told [lawmakers|reporters|a radio station] [on {weekday}|this week].",
+        "\"We [have|had] [no choice|every right] [but to act|to insist on this],\" said {Dofficial}.",
+        "\"It is [cheaper|easier] to [negotiate|talk] than to [threaten|punish],\" said {analyst} of {univ}.",
     ],
     "analysis": [
-        "{analyst}, who studies migration policy at {univ}, said the [episode|dispute] exposed the limits of unilateral enforcement.",
-        "[Critics|Budget analysts] argue that using military aircraft is [more expensive|far costlier] than chartering civilian planes.",
-        "[Analysts|Observers] say the [dispute|standoff] shows how much leverage receiving countries hold over removal policy.",
-        "[Experts|Diplomats] [note|point out] that deportation [depends|relies] on cooperation that can be withdrawn at any time.",
-        "The [row|standoff] [is likely to|could] [shape|affect] talks on trade and security [later this year|in the coming months], {analyst} said.",
-        "[Some|Several] [economists|analysts] warned that tariffs would hurt consumers in both countries.",
-        "[Legal scholars|Lawyers] said [the courts|judges] were likely to [have the final word|weigh in again].",
-        "[Polls|Surveys] suggest [a majority|most] of voters in {Dn} support [stricter|tougher] enforcement, though [support falls|opinion is divided] on [specific tactics|the use of the military].",
+        "{analyst}, who studies [migration policy|international law|Latin American politics] at {univ}, said the [episode|dispute|case] exposed the limits of [unilateral enforcement|pressure tactics].",
+        "[Critics|Budget analysts|Former officials] argue that using military aircraft is [more expensive|far costlier|less efficient] than chartering civilian planes.",
+        "[Analysts|Observers|Diplomats] say the [dispute|standoff] shows how much leverage receiving countries [hold|have|retain] over [removal policy|deportations].",
+        "[Experts|Diplomats|Scholars] [note|point out] that deportation [depends|relies] on [cooperation|goodwill] that can be withdrawn at [any time|short notice].",
+        "The [row|standoff|dispute] [is likely to|could|may] [shape|affect|colour] talks on [trade and security|energy|investment] [later this year|in the coming months], {analyst} said.",
+        "[Some|Several] [economists|analysts|business groups] warned that [tariffs|sanctions|trade measures] would hurt [consumers|exporters|farmers] in both countries.",
+        "[Legal scholars|Lawyers|Immigration attorneys] said [the courts|judges] were likely to [have the final word|weigh in again|revisit the question].",
+        "[Polls|Surveys] suggest [a majority|most] of voters in {Dn} [support|favour] [stricter|tougher] enforcement, though [support falls|opinion is divided] on [specific tactics|the use of the military].",
+        "[The episode|The confrontation] [may|could] [embolden|encourage] other governments to [set terms|push back|ask for concessions], {analyst} [said|argued].",
+        "[For|To] {Rleader_s}, the [dispute|row] [is also|has become] a [domestic|political] [test|opportunity] ahead of [elections|a difficult budget debate].",
+        "[Officials|Diplomats] in {Dcap} [privately|quietly] [acknowledge|concede] that [removals|the programme] cannot [work|succeed] without [partner governments|cooperation abroad].",
     ],
     "context": [
-        "{Rn} is also [grappling with|dealing with] rising inflation and a slowdown in exports.",
-        "The dispute comes [weeks|months] before [regional|local|general] elections in {Rn}.",
-        "{Rposs} currency [weakened|slipped] slightly on the news before [recovering|steadying] by the close.",
-        "Exporters in {Rn} said they were watching the [situation|dispute] closely.",
-        "Separately, {Rposs} central bank [kept|left] interest rates unchanged at {rate} percent.",
-        "The foreign ministry also used the briefing to discuss [a border dispute|energy prices|fishing rights|a new trade corridor].",
-        "{Rleader_s}, who took office in {took_year}, has [promised|pledged] to [reduce poverty|fight corruption|attract foreign investment].",
-        "[Tourism|Agriculture|Mining] accounts for about {share} percent of {Rposs} economic output.",
+        "{Rn} is also [grappling with|dealing with|facing] [rising inflation|high unemployment|a weak currency] and a slowdown in [exports|investment|growth].",
+        "The dispute comes [weeks|months] before [regional|local|general|municipal] elections in {Rn}.",
+        "{Rposs} currency [weakened|slipped|fell] [slightly|about {pct_small} percent] on the news before [recovering|steadying] by the close.",
+        "[Exporters|Farmers|Business leaders|Manufacturers] in {Rn} said they were watching the [situation|dispute] [closely|with concern].",
+        "Separately, {Rposs} central bank [kept|left] interest rates unchanged at {rate} percent [on {weekday}|this week].",
+        "The foreign ministry also used the briefing to discuss [a border dispute|energy prices|fishing rights|a new trade corridor|a visit by a trade delegation].",
+        "{Rleader_s}, who took office in {took_year}, has [promised|pledged] to [reduce poverty|fight corruption|attract foreign investment|rebuild infrastructure].",
+        "[Tourism|Agriculture|Mining|Manufacturing] accounts for about {share} percent of {Rposs} economic output.",
         "[Meanwhile|Elsewhere], {Dadj} lawmakers [continued to debate|are still debating] a [budget|spending] bill [that includes|with] [border funding|money for enforcement].",
-        "[Heavy rain|A heatwave|Protests over fuel prices] [disrupted|affected] parts of {Rn} [this week|in recent days].",
+        "[Heavy rain|A heatwave|Protests over fuel prices|A transport strike] [disrupted|affected] parts of {Rn} [this week|in recent days].",
+        "{Rn} [hosts|will host] a [regional summit|trade fair|football tournament] in {month}, [officials said|the government confirmed].",
+        "[Trade|Two-way trade] between {Dn} and {Rn} was worth [about|roughly|nearly] ${num1} billion [last year|in {yr}].",
     ],
     "closing": [
         "The {Dadj} embassy in {Rcap} did not [immediately respond|respond] to a request for comment.",
@@ -852,64 +890,115 @@ FILLER_T = {
         "This is a developing story and will be updated.",
         "{Wire} contributed reporting.",
         "[Additional reporting by|With reporting from] {reporter} in {Rcap}.",
+        "[Representatives for|A spokesperson for] {Rgov_plain} [declined to comment|did not reply to messages] [on {weekday}|on Sunday|by the time of publication].",
     ],
 }
 IRRELEVANT_T = {
     "sport": [
-        "{team1} beat {team2} {s1}-{s2} on {weekday}, with {player} scoring twice in the second half.",
-        "The result lifts {team1} to {ordinal} place in the table, {n1} points behind the leaders.",
-        "{coach}, the {team2} coach, said his side had \"paid for [its mistakes|a slow start]\".",
-        "More than {crowd} fans packed the stadium in {city} for the [derby|match].",
-        "{player} has now scored {n2} goals in {n3} appearances this season.",
-        "The two sides meet again in the cup quarter-final next month.",
-        "Tickets for the final went on sale on {weekday} and sold out within hours.",
-        "[Injuries|Suspensions] left {team2} without [three|four] regular starters.",
+        "{team1} beat {team2} {s1}-{s2} on {weekday}, with {player} scoring [twice in the second half|a late winner|from the penalty spot].",
+        "The result lifts {team1} to {ordinal} place in the [table|standings], {n1} points behind the leaders.",
+        "{coach}, the {team2} [coach|manager], said his side had \"paid for [its mistakes|a slow start|poor finishing]\".",
+        "More than {crowd} fans packed the [stadium|ground] in {city} for the [derby|match|fixture].",
+        "{player} has now scored {n2} goals in {n3} appearances this season[|, a club record].",
+        "The two sides meet again in the [cup quarter-final|league decider|second leg] [next month|in {month}].",
+        "Tickets for the [final|play-off] went on sale on {weekday} and [sold out within hours|were quickly snapped up].",
+        "[Injuries|Suspensions] left {team2} without [three|four|several] regular starters.",
         "The club [confirmed|announced] that its [new|redeveloped] stadium would open in {year2}.",
-        "{team1} travel to {city2} for their next fixture on {weekday}.",
+        "{team1} travel to {city2} for their next [fixture|game] on {weekday}.",
+        "[Rain|A strong wind|A heavy pitch] [made conditions difficult|slowed the game] [for much of the first half|after the break].",
+        "{player2}, [signed|brought in] from {team3} in {month}, [made his debut|started on the bench|impressed on the left wing].",
+        "[The referee|Officials] [disallowed a goal|awarded a penalty|showed {n2} yellow cards] after a [lengthy|brief] video review.",
+        "{team2} had [dominated possession|the better chances] [early on|before half-time] but [failed to convert|could not find a way through].",
+        "{coach2}, in charge of {team1} since {month}, [praised|singled out] the [defence|midfield|young players] [after the game|in his press conference].",
+        "The [women's|youth|reserve] team [also won|drew|lost] {s1}-{s2} on {weekday}.",
+        "{team3} [remain|stay] top of the [table|league] after a [goalless draw|narrow win] [away at|against] {team4}.",
     ],
     "weather": [
-        "Heavy rain is expected across {region} through the weekend, forecasters said.",
+        "Heavy rain is expected across {region} [through the weekend|until {weekday}|for the rest of the week], forecasters said.",
         "Temperatures in {city} reached {temp} degrees Celsius on {weekday}, the highest for the time of year.",
         "Dozens of flights were cancelled or delayed at {city} airport as the storm moved in.",
-        "The national weather service issued [an amber|a yellow] warning for wind gusts of up to {wind} km/h.",
-        "Farmers said the dry spell had already cut the {crop} harvest by about {pct} percent.",
+        "The [national weather service|meteorological office] issued [an amber|a yellow|an orange] warning for wind gusts of up to {wind} km/h.",
+        "Farmers said the [dry spell|late frost|flooding] had already cut the {crop} harvest by about {pct} percent.",
         "Residents were advised to avoid unnecessary travel until {weekday} evening.",
-        "[Power cuts|Fallen trees] affected [several thousand|about {n4}] homes in and around {city}.",
-        "Forecasters expect [calmer|drier] conditions to return by {weekday}.",
+        "[Power cuts|Fallen trees|Flooded roads] affected [several thousand|about {n4}|hundreds of] homes in and around {city}.",
+        "Forecasters expect [calmer|drier|cooler] conditions to return by {weekday}.",
+        "[Rail services|Ferry crossings|Bus routes] between {city} and {city2} were [suspended|reduced] [for several hours|until further notice].",
+        "[Emergency services|Firefighters|Rescue teams] [responded to|attended] more than {n1}0 calls [overnight|on {weekday}].",
+        "[Schools|Several schools|Universities] in {region} [closed early|moved classes online] as a precaution.",
+        "[Rainfall|Snowfall] totals of up to {n2}0 mm were [recorded|measured] in [parts of {region}|the hills above {city}].",
+        "[Hospitals|Doctors] [urged|advised] [older people|residents] to [stay hydrated|keep indoors during the hottest hours].",
+        "The [last|previous] time [such|comparable] [temperatures|rainfall] were recorded in {city} was in {year0}.",
+        "[Insurers|Local councils] said it was too early to [estimate|put a figure on] the [damage|cost of repairs].",
     ],
     "business": [
-        "{company} reported a {pct}% rise in quarterly revenue to ${amt} billion.",
-        "Shares in {company} rose {pct2}% in early trading after the results.",
+        "{company} reported a {pct}% [rise|increase|jump] in quarterly revenue to ${amt} billion.",
+        "Shares in {company} [rose|climbed|fell] {pct2}% in early trading after the results.",
         "{airline} said it had ordered {n1} Boeing 737 jets to expand its regional network.",
-        "The central bank left its benchmark rate at {rate}% on {weekday}, citing easing inflation.",
-        "Analysts at {bank} expect growth of {g}% next year.",
-        "{company} plans to cut about {jobs} jobs as part of a restructuring.",
-        "The merger still needs approval from competition regulators in {region}.",
-        "{company}'s chief executive, {person}, said demand had been \"[stronger than expected|resilient]\".",
+        "The central bank left its benchmark rate at {rate}% on {weekday}, citing [easing inflation|a cooling labour market|global uncertainty].",
+        "Analysts at {bank} expect growth of {g}% [next year|in {year2}].",
+        "{company} plans to cut about {jobs} jobs as part of a [restructuring|cost-saving plan|reorganisation].",
+        "The [merger|takeover|deal] still needs approval from competition regulators in {region}.",
+        "{company}'s chief executive, {person}, said demand had been \"[stronger than expected|resilient|softer than we hoped]\".",
         "Retail sales [rose|fell] {g}% in {month}, according to the statistics office.",
-        "{airline} carried a record {n4} passengers in {month}, helped by [strong holiday demand|new routes].",
+        "{airline} carried a record {n4} passengers in {month}, helped by [strong holiday demand|new routes|lower fares].",
+        "{company2} agreed to buy {company3} for ${amt} billion [in cash|in cash and shares], the companies said [on {weekday}|in a joint statement].",
+        "[Consumer prices|Factory prices|Wholesale prices] [rose|increased] {g}% [year on year|from a year earlier] in {month}.",
+        "[Oil|Copper|Coffee] prices [rose|slipped|edged higher] {pct2}% [on {weekday}|this week] amid [supply concerns|a stronger dollar|weaker demand].",
+        "{bank} [raised|cut] its price target for {company} [after the results|to reflect higher margins].",
+        "The [index|benchmark index] closed {pct2}% [higher|lower] at {n4} points.",
+        "{company2} said it would [invest|spend] ${amt} billion [in a new plant in {city}|on data centres|on new stores] [over the next {n2} years|by {year2}].",
+        "[Unions|Workers' representatives] at {company} said they would [seek talks|consider strike action] over the job cuts.",
+    ],
+    "culture": [
+        "The {festival}, now in its {ordinal} year, drew about {crowd} visitors to {city}.",
+        "{artist} [opened|closed] the [festival|programme|season] on {weekday} with a [sold-out|two-hour|long-awaited] [concert|performance].",
+        "The [exhibition|retrospective], which runs until {month}, [brings together|features] more than {n1}0 works [by the painter|from private collections].",
+        "[Critics|Reviewers] [praised|were divided over] the [new production|film|novel], [calling it|describing it as] \"[bold|uneven|a triumph]\".",
+        "Organisers said ticket sales were up {pct} percent on last year.",
+        "The [museum|theatre|gallery] [reopened|will reopen] in {month} after a {n2}-month [renovation|refurbishment].",
+        "{artist}'s [latest album|new film|debut novel] [topped the charts|opened at number one|won the top prize] [last week|on {weekday}].",
+        "[Local restaurants|Hotels|Street vendors] in {city} [reported|said they had] [a busy weekend|record bookings] during the [festival|event].",
+        "The [city council|organisers] [announced|confirmed] that next year's edition would [move to|expand into] a larger venue in {city2}.",
+        "[Admission|Entry] is free for [children under {n2}|students|residents on {weekday}s].",
+        "[Volunteers|About {n1}0 volunteers] helped [run the event|manage the crowds|clean up afterwards].",
     ],
 }
 IRRELEVANT_HEADLINE_T = {
     "sport": ["{team1} edge {team2} in {city} thriller", "{player} double sinks {team2}",
-              "{team2} coach under pressure after {s2}-{s1} defeat"],
+              "{team2} coach under pressure after {s2}-{s1} defeat", "{team1} climb to {ordinal} with win over {team2}"],
     "weather": ["Storm brings travel [chaos|disruption] to {city}",
-                "Heatwave sends temperatures soaring in {city}", "Weather warning issued for {region}"],
+                "Heatwave sends temperatures soaring in {city}", "Weather warning issued for {region}",
+                "Flooding [closes roads|disrupts trains] around {city}"],
     "business": ["{company} profits beat forecasts", "Central bank holds rates at {rate}%",
-                 "{airline} orders {n1} new jets", "{company} to cut {jobs} jobs"],
+                 "{airline} orders {n1} new jets", "{company} to cut {jobs} jobs",
+                 "{company2} agrees ${amt}bn deal for {company3}"],
+    "culture": ["{festival} draws record crowds to {city}", "{artist} [wows|delights] {city} audience",
+                "[Museum|Gallery] reopens after {n2}-month refurbishment"],
 }
 TEAMS = ["Riverside United", "Northport FC", "Athletic Valbrook", "Harlow City", "Dunmore Rovers",
          "Sporting Castelo", "Real Almira", "Eastfield Town", "Kingsbridge Albion",
-         "Union Santa Luz", "Portmore Wanderers", "Deportivo Sierra"]
+         "Union Santa Luz", "Portmore Wanderers", "Deportivo Sierra", "Westmoor Athletic",
+         "Club Atlético Pradera", "Ravensfield", "Inter Lagoa", "Brookhaven Celtic", "FC Oberwald"]
 COMPANIES = ["Halvorsen Industries", "Brightline Retail", "Corvex Energy", "Tamsin Foods",
-             "Novaro Pharma", "Kestrel Logistics", "Aldane Motors", "Pinebrook Telecom"]
-AIRLINES = ["Bluewing Airlines", "Coastline Air", "Aerovista", "SkyAndes", "Northern Jet"]
-BANKS = ["Granite Capital", "Harbour Securities", "Linden & Co", "Sterling Row Partners"]
+             "Novaro Pharma", "Kestrel Logistics", "Aldane Motors", "Pinebrook Telecom",
+             "Quillon Software", "Marrow & Finch", "Solent Chemicals", "Verdant Agri",
+             "Castellan Steel", "Orrin Health", "Lumera Devices", "Tidewater Foods"]
+AIRLINES = ["Bluewing Airlines", "Coastline Air", "Aerovista", "SkyAndes", "Northern Jet",
+            "Palmera Air", "Cobalt Airways"]
+BANKS = ["Granite Capital", "Harbour Securities", "Linden & Co", "Sterling Row Partners",
+         "Fairmount Research", "Oakline Markets"]
+FESTIVALS = ["Harbour Lights Festival", "International Jazz Week", "Book and Ideas Fair",
+             "Summer Film Festival", "Folk Roots Weekend", "Street Food Carnival",
+             "Festival of Light", "Spring Arts Biennial"]
+ARTISTS = ["The Paper Kites of Mars", "Lena Marsh", "Orquesta del Valle", "Tomasz Wren",
+           "Ada Okonjo", "The Silver Tides", "Mirela Santos", "Kofi Asante Quartet"]
 CITIES = ["Manchester", "Lyon", "Porto", "Monterrey", "Pune", "Durban", "Denver", "Perth",
-          "Valencia", "Leeds", "Curitiba", "Kraków", "Osaka", "Cork", "Calgary"]
+          "Valencia", "Leeds", "Curitiba", "Kraków", "Osaka", "Cork", "Calgary", "Bristol",
+          "Rosario", "Adelaide", "Hamburg", "Kochi", "Quebec City", "Gdańsk", "Seville"]
 REGIONS = ["the north-west", "the southern coast", "the central highlands", "the east",
-           "the capital region", "the Atlantic provinces"]
-CROPS = ["wheat", "maize", "coffee", "grape", "rice", "potato"]
+           "the capital region", "the Atlantic provinces", "the river valley", "the west coast",
+           "the northern plains"]
+CROPS = ["wheat", "maize", "coffee", "grape", "rice", "potato", "olive", "barley"]
 SECTIONS = {"us": ["world", "us", "politics", "immigration", "news"],
             "uk": ["world", "news", "politics", "international", "global"]}
 
@@ -992,6 +1081,7 @@ def _event_fields(rng: Random, ev: dict, pub: _dt.date, style: str) -> dict:
     f["Wire"] = _cap(f["wire"])
     f["nats"] = " and ".join(COUNTRIES[x][1] for x in ev["nats"]) + " nationals"
     pctw = "per cent" if style == "uk" else rng.choice(("percent", "%"))
+    f["noun"] = rng.choice(("migrants", "deportees", f"{f['Radj']} citizens", "people"))
     t = ev["type"]
     if t == "removal_flight":
         n, carrier = ev["flights"], ev["carrier"]
@@ -1015,7 +1105,8 @@ def _event_fields(rng: Random, ev: dict, pub: _dt.date, style: str) -> dict:
         people, qual = ev["people"], ev["qual"]
         if qual == "exact" and rng.random() < 0.15:          # outlets round differently
             qual, people = "approx", max(10, round(people, -1))
-        noun_p = rng.choice(("migrants", "deportees", "people", f"{COUNTRIES[ev['R']][1]} nationals",
+        nat = f"{COUNTRIES[ev['R']][1]} nationals" if ev["loc"] != "Guantánamo Bay" else "migrants"
+        noun_p = rng.choice(("migrants", "deportees", "people", nat,
                              "undocumented immigrants", "passengers", "migrants"))
         f["noun"] = noun_p
         f["pnum"] = _count_phrase(people, qual, rng)
@@ -1028,6 +1119,10 @@ def _event_fields(rng: Random, ev: dict, pub: _dt.date, style: str) -> dict:
                          f"the {f['Radj']} air force" if carrier == "government" else
                          "a commercial airline")
         f["loc"], f["dep_loc"], f["alt"] = ev["loc"], ev["dep_loc"], ev["alt"]
+    elif t == "agreement":
+        noun_p = rng.choice(("migrants", "deportees", "people", "detainees"))
+        f["pnum"] = _count_phrase(ev["people"], ev["qual"], rng)
+        f["ppl"] = f"{f['pnum']} {noun_p}"
     elif t == "coercive_measure":
         m, pct = ev["measure"], ev["pct"]
         pcts = f"{pct}%" if pctw == "%" else f"{pct} {pctw}"
@@ -1086,17 +1181,24 @@ def _filler_fields(rng: Random, story_ev: dict | None, pub: _dt.date, style: str
         rate=f"{rng.randint(2, 13)}.{rng.choice((0, 25, 5, 75))}".rstrip("0").rstrip("."),
         took_year=str(rng.choice((2021, 2022, 2023, 2024))), share=str(rng.randint(4, 22)),
         weekday=WEEKDAYS[(pub.weekday() - rng.randint(1, 3)) % 7],
+        num1=str(rng.randint(3, 60)), pctx=str(rng.randint(8, 45)), yr=str(pub.year - 1),
+        month=MONTHS[(pub.month - 1 - rng.randint(1, 3)) % 12],
+        pct_small=f"{rng.randint(0, 2)}.{rng.randint(1, 9)}",
     )
     f["Wire"] = _cap(f["wire"])
     return f
 
 
 def _irr_fields(rng: Random, pub: _dt.date) -> dict:
-    t1, t2 = rng.sample(TEAMS, 2)
+    t1, t2, t3, t4 = rng.sample(TEAMS, 4)
+    co1, co2, co3 = rng.sample(COMPANIES, 3)
     first, last = NAMES[rng.choice(list(NAMES))]
     c1, c2 = rng.sample(CITIES, 2)
     return dict(
-        team1=t1, team2=t2, s1=str(rng.randint(2, 4)), s2=str(rng.randint(0, 1)),
+        team1=t1, team2=t2, team3=t3, team4=t4, company2=co2, company3=co3,
+        player2=f"{rng.choice(first)} {rng.choice(last)}", coach2=f"{rng.choice(first)} {rng.choice(last)}",
+        festival=rng.choice(FESTIVALS), artist=rng.choice(ARTISTS),
+        year0=str(pub.year - rng.randint(5, 60)), s1=str(rng.randint(2, 4)), s2=str(rng.randint(0, 1)),
         weekday=WEEKDAYS[(pub.weekday() - rng.randint(0, 2)) % 7],
         player=f"{rng.choice(first)} {rng.choice(last)}", coach=f"{rng.choice(first)} {rng.choice(last)}",
         person=f"{rng.choice(first)} {rng.choice(last)}", ordinal=rng.choice(_ORDINALS),
@@ -1105,7 +1207,7 @@ def _irr_fields(rng: Random, pub: _dt.date) -> dict:
         city2=c2, year2=str(pub.year + rng.randint(1, 3)), region=rng.choice(REGIONS),
         temp=str(rng.randint(31, 44)), wind=str(rng.randint(70, 130)), crop=rng.choice(CROPS),
         pct=str(rng.randint(3, 30)), pct2=f"{rng.randint(1, 12)}.{rng.randint(0, 9)}",
-        amt=f"{rng.randint(1, 60)}.{rng.randint(0, 9)}", company=rng.choice(COMPANIES),
+        amt=f"{rng.randint(1, 60)}.{rng.randint(0, 9)}", company=co1,
         airline=rng.choice(AIRLINES), bank=rng.choice(BANKS),
         rate=f"{rng.randint(2, 11)}.{rng.choice((0, 25, 5, 75))}".rstrip("0").rstrip("."),
         g=f"{rng.randint(0, 4)}.{rng.randint(0, 9)}", jobs=f"{rng.randint(2, 60) * 100:,}",
@@ -1193,9 +1295,10 @@ def _relevant_article(ns: str, i: int, n_stories: int) -> Article:
     others.sort(key=lambda e: e["date"])
 
     mf = _event_fields(rng, main, pub, style)
-    title = _render(rng, rng.choice(_C_HEADLINE[main["type"]]) if main["type"] != "removal_flight"
-                    or main["status"] != "planned" else _compile(
-                        "{Dn} [prepares|plans] new deportation flights to {Rn}"), mf)
+    heads = _C_HEADLINE.get((main["type"], main["status"]), [])
+    if not heads or rng.random() < 0.2:
+        heads = heads + _C_HEADLINE.get((main["type"], "*"), [])
+    title = _render(rng, rng.choice(heads), mf)
     templates = _C_EVENT[(main["type"], main["status"])]
     order = rng.sample(range(len(templates)), len(templates))
     lead = [_render(rng, templates[order[0]], mf)]
@@ -1211,6 +1314,20 @@ def _relevant_article(ns: str, i: int, n_stories: int) -> Article:
     if rng.random() < 0.5 and len(order) > 1:   # restate the main event in other words
         paras.append(" ".join([_render(rng, decks["quote"].draw(), ff),
                                _render(rng, templates[order[1]], mf)]))
+    # related events from other stories reported as context ("Mexico also blocked ...")
+    if rng.random() < 0.45:
+        want = rng.randint(1, 2)
+        for _ in range(8):
+            k2 = int(rng.random() * n_stories)
+            if k2 == k:
+                continue
+            cands = [e for e in _story(ns, k2)
+                     if 0 < (pub - e["date"]).days <= 45 and e["status"] != "planned"]
+            if cands:
+                others.append(rng.choice(cands))
+                want -= 1
+                if not want:
+                    break
     for ev in others:
         ef = _event_fields(rng, ev, pub, style)
         sents = [_render(rng, rng.choice(_C_EVENT[(ev["type"], ev["status"])]), ef)]
@@ -1231,12 +1348,12 @@ def _irrelevant_article(ns: str, i: int) -> Article:
     rng = Random(f"{ns}:i:{i}")
     lo, hi = NEW_DATES if ns.startswith("n") else BASE_DATES
     pub = _rand_date(rng, lo, hi)
-    topic = rng.choice(("sport", "weather", "business"))
+    topic = _weighted(rng, [("sport", 3), ("weather", 2), ("business", 3), ("culture", 2)])
     f = _irr_fields(rng, pub)
     title = _render(rng, rng.choice(_C_IRR_HEAD[topic]), f)
-    decks = {topic: _Deck(rng, _C_IRR[topic])}
-    paras: list = []
-    words = _fill(rng, paras, 0, _target_words(rng), decks, f, [(topic, 1)])
+    decks = {topic: _Deck(rng, _C_IRR[topic][1:])}
+    paras = [_render(rng, _C_IRR[topic][0], f)]       # the lead is the topic's key sentence
+    words = _fill(rng, paras, len(paras[0].split()), _target_words(rng), decks, f, [(topic, 1)])
     return Article(rng, title, int(rng.random() * len(OUTLETS)), pub, paras, words)
 
 
@@ -1395,13 +1512,6 @@ class _Writer:
         self.fmts = bytearray(size)
         self.originals: list[int] = []          # relevant originals (any format)
         self.originals_nj: list[int] = []       # relevant originals not in a jsonl export
-        self.words: dict[int, int] = {}
-
-    def article(self, i: int) -> Article:
-        k = self.kinds[i]
-        if k == K_IRR:
-            return _irrelevant_article(self.ns, i)
-        return _relevant_article(self.ns, i, self.n_stories)
 
     def run(self) -> None:
         st = self.stats

@@ -31,7 +31,8 @@ Pairwise decision (`compatible`), inside a block:
 Clustering, without transitive chaining: mentions are taken most specific first (day,
 then week, month, year, unknown; then the number of counts and attributes given; then
 `mention_id`), and each joins the best existing cluster whose every member it is
-compatible with (complete linkage), else starts a new one. So precise mentions form the
+compatible with (complete linkage; on a count the cluster already disputes, agreeing
+with one of its members is enough), else starts a new one. So precise mentions form the
 events first and a vague mention (unknown date or count) attaches to a single cluster;
 A on day 1 and C on day 9 stay apart even if an undated B fits both. The best cluster has
 the most values equal to the mention's, then the closest date, then the most sources,
@@ -97,8 +98,9 @@ class MentionRecord:
                 asset = "personnel"
         aircraft = frozenset()
         if self.event_type in ("removal_flight", "military_deployment") and self.aircraft_type:
-            aircraft = frozenset(t.strip().upper() for t in self.aircraft_type.replace(",", ";").split(";") if t.strip())
-        location = _place_key(self.location) if self.event_type == "detention" else ""
+            types = self.aircraft_type.replace(",", ";").split(";")
+            aircraft = frozenset(t.strip().upper() for t in types if t.strip())
+        location = place_key(self.location) if self.event_type == "detention" else ""
         # Everything `compatible` and `_score` read, so identical accounts are compared once.
         self.signature = (
             self.interval, self.precision, None if self.interval else self.published,
@@ -146,7 +148,7 @@ def ranges_overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
     return max(a[0], b[0]) <= min(a[1], b[1])
 
 
-def _place_key(text: str | None) -> str:
+def place_key(text: str | None) -> str:
     if not text:
         return ""
     stripped = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
@@ -197,17 +199,25 @@ def hard_conflict(a: MentionRecord, b: MentionRecord) -> bool:
     return bool(sa[8] and sb[8] and not (sa[8] & sb[8]))
 
 
+COUNT_FIELDS = ("flight_count", "people_count", "quantity")
+
+
+def count_conflict(a: MentionRecord, b: MentionRecord, name: str) -> bool:
+    """Do a and b give contradicting non-null values of one count field?"""
+    if name == "flight_count":
+        return a.flight_count is not None and b.flight_count is not None and a.flight_count != b.flight_count
+    if name == "people_count":
+        return (a.people_range is not None and b.people_range is not None
+                and not ranges_overlap(a.people_range, b.people_range))
+    if a.quantity is None or b.quantity is None:
+        return False
+    if a.quantity_unit and b.quantity_unit and a.quantity_unit != b.quantity_unit:
+        return True
+    return not math.isclose(a.quantity, b.quantity, rel_tol=1e-9, abs_tol=1e-9)
+
+
 def counts_conflict(a: MentionRecord, b: MentionRecord) -> bool:
-    if a.flight_count is not None and b.flight_count is not None and a.flight_count != b.flight_count:
-        return True
-    if a.people_range is not None and b.people_range is not None and not ranges_overlap(a.people_range, b.people_range):
-        return True
-    if a.quantity is not None and b.quantity is not None:
-        if a.quantity_unit and b.quantity_unit and a.quantity_unit != b.quantity_unit:
-            return True
-        if not math.isclose(a.quantity, b.quantity, rel_tol=1e-9, abs_tol=1e-9):
-            return True
-    return False
+    return any(count_conflict(a, b, name) for name in COUNT_FIELDS)
 
 
 def compatible(a: MentionRecord, b: MentionRecord) -> bool:
@@ -226,31 +236,47 @@ def _reference_day(m: MentionRecord) -> float | None:
     return float(m.published.toordinal()) if m.published is not None else None
 
 
-_MATCH_FIELDS = ("carrier", "flight_count", "people_count", "quantity", "measure", "location", "aircraft_type", "status")
+_MATCH_FIELDS = (
+    "carrier", "flight_count", "people_count", "quantity", "measure", "location", "aircraft_type", "status",
+)
 
 
 class _Cluster:
-    __slots__ = ("members", "by_signature", "sources", "first_id")
+    __slots__ = ("members", "by_signature", "sources", "first_id", "disputed")
 
     def __init__(self, first: MentionRecord) -> None:
-        self.members: list[MentionRecord] = [first]
-        self.by_signature: dict[tuple, MentionRecord] = {first.signature: first}
-        self.sources: set[str] = {first.source}
+        self.members: list[MentionRecord] = []
+        self.by_signature: dict[tuple, MentionRecord] = {}
+        self.sources: set[str] = set()
         self.first_id = first.mention_id
+        self.disputed: set[str] = set()  # count fields its (same-day) members already disagree on
+        self.add(first)
 
     def add(self, m: MentionRecord) -> None:
+        for other in self.by_signature.values():
+            self.disputed.update(name for name in COUNT_FIELDS if count_conflict(m, other, name))
         self.members.append(m)
         self.by_signature.setdefault(m.signature, m)
         self.sources.add(m.source)
 
     def score(self, m: MentionRecord) -> tuple | None:
-        """Sort key of this cluster for m (smaller is better), or None if m does not fit every member."""
+        """Sort key of this cluster for m (smaller is better), or None if m may not join it.
+
+        m must be `compatible` with every member, except that on a count the cluster
+        already disputes (accounts of one day that differ) agreeing with one member is enough.
+        """
         matches: set[str] = set()
+        clashes: set[str] = set()
         distance = _FAR
         m_day = _reference_day(m)
         for other in self.by_signature.values():
-            if not compatible(m, other):
+            if hard_conflict(m, other):
                 return None
+            fits, same_day = date_fit(m, other)
+            if not fits:
+                return None
+            if not same_day:
+                clashes.update(name for name in COUNT_FIELDS if count_conflict(m, other, name))
             for name in _MATCH_FIELDS:
                 value = getattr(m, name)
                 if value is not None and value == getattr(other, name):
@@ -258,6 +284,12 @@ class _Cluster:
             o_day = _reference_day(other)
             if m_day is not None and o_day is not None:
                 distance = min(distance, abs(m_day - o_day))
+        for name in clashes:
+            if name not in self.disputed or not any(
+                getattr(other, name) is not None and not count_conflict(m, other, name)
+                for other in self.by_signature.values()
+            ):
+                return None
         return (-len(matches), distance, -len(self.sources), self.first_id)
 
 

@@ -4,7 +4,9 @@ Support. A mention's article and its near-copies are one independent source (the
 article of `duplicate_of`). A value's support is the number of distinct sources with a
 mention giving it; for `event_date` and `people_count` a source also supports a value
 its own account does not contradict (its date span or count range overlaps the value's:
-a week-level report supports a day inside that week, "more than 150" supports 160).
+a week-level report supports a day inside that week, "more than 150" supports 160), and
+for `location` a name supports a name containing it or contained in it ("Guantanamo",
+"Guantánamo Bay"; ties go to the longer name).
 
 Each column takes the best-supported non-null value (a non-null value beats null), ties
 going to the more specific value (date: day > week > month > year; people:
@@ -38,7 +40,9 @@ from collections.abc import Callable, Hashable, Sequence
 from datetime import date
 from typing import Any
 
-from deportdata.events_match import PRECISION_RANK, MentionRecord, date_interval, people_range, ranges_overlap
+from deportdata.events_match import (
+    PRECISION_RANK, MentionRecord, date_interval, people_range, place_key, ranges_overlap,
+)
 
 STATUS_RANK: dict[str, dict[str, int]] = {
     "removal_flight": {"unknown": 0, "planned": 1, "departed": 2, "landed": 3,
@@ -109,6 +113,15 @@ def _people_agree(v: Hashable, w: Hashable) -> bool:
     return a is not None and b is not None and ranges_overlap(a, b)
 
 
+def _places_agree(v: Hashable, w: Hashable) -> bool:
+    a, b = place_key(str(v)), place_key(str(w))
+    return bool(a and b) and (a in b or b in a)
+
+
+def _place_length(v: Hashable) -> int:
+    return len(place_key(str(v)))
+
+
 def pick_status(members: Sequence[MentionRecord], event_type: str) -> str | None:
     ranks = STATUS_RANK.get(event_type, {})
     given = {m.status for m in members if m.status is not None}
@@ -150,8 +163,9 @@ def event_values(members: Sequence[MentionRecord], event_type: str) -> dict[str,
     else:
         row["actor_country"] = members[0].actor_country
         row["partner_country"] = members[0].partner_country
-    for name in ("location", "carrier", "aircraft_type"):
-        row[name] = _pick(members, lambda m, n=name: getattr(m, n))
+    row["location"] = _pick(members, lambda m: m.location, _places_agree, _place_length)
+    row["carrier"] = _pick(members, lambda m: m.carrier)
+    row["aircraft_type"] = _pick(members, lambda m: m.aircraft_type)
     row["flight_count"] = _pick(members, lambda m: m.flight_count)
     people = _pick(members, _people_value, _people_agree, lambda v: QUALIFIER_RANK.get(v[1], 0))  # type: ignore[index]
     row["people_count"], row["people_qualifier"] = people if people is not None else (None, None)
@@ -171,7 +185,8 @@ def _number(value: float | int) -> str:
 def _people(row: dict[str, Any], noun: str = "people") -> str | None:
     if row.get("people_count") is None:
         return None
-    prefix = {"at_least": "at least ", "approx": "about ", "at_most": "up to "}.get(row.get("people_qualifier") or "", "")
+    prefixes = {"at_least": "at least ", "approx": "about ", "at_most": "up to "}
+    prefix = prefixes.get(row.get("people_qualifier") or "", "")
     return f"{prefix}{_number(row['people_count'])} {noun}"
 
 

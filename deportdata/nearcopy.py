@@ -90,19 +90,15 @@ class _Shingler:
     def __init__(self) -> None:
         self._word_hash: dict[str, int] = {}
 
-    def _word(self, word: str) -> int:
-        value = self._word_hash.get(word)
-        if value is None:
-            value = int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
-            self._word_hash[word] = value
-        return value
-
     def shingles(self, body: str) -> np.ndarray:
         """Sorted unique uint64 hashes of the body's word 5-grams (one shingle if shorter)."""
         words = _WORD.findall(unicodedata.normalize("NFKC", body).casefold())
         if not words:
             return np.empty(0, dtype=np.uint64)
-        hashes = np.fromiter((self._word(w) for w in words), dtype=np.uint64, count=len(words))
+        cache = self._word_hash
+        for word in set(words).difference(cache):
+            cache[word] = int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
+        hashes = np.array([cache[w] for w in words], dtype=np.uint64)
         k = min(SHINGLE_WORDS, len(hashes))
         n = len(hashes) - k + 1
         combined = np.zeros(n, dtype=np.uint64)

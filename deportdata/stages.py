@@ -1,0 +1,254 @@
+"""The pipeline's steps as plain functions over paths; `flows/` only orchestrates them.
+
+Ingest and extraction results are cached in content-addressed segments under the cache
+folder: a raw file is read again only when its bytes (sha256) or the code version change.
+A segment's `.files.json` is written last and marks it complete, so a killed run never
+leaves a segment that a later run would trust."""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from deportdata.events import PreviousRelease, build_events, changelog_markdown
+from deportdata.extract import EXTRACTOR, extract_mentions
+from deportdata.ingest import Reject, list_raw_files, read_raw_file
+from deportdata.nearcopy import NearCopyDoc, find_near_copies
+from deportdata.release import Release, latest_release, publish, sha256_of, PublishResult
+from deportdata.validate import RowFailure, validate_table
+from schemas.derive import frame
+from schemas.tables import ARTICLES, EVENTS, MENTIONS, REJECTS
+
+INGEST_VERSION = "ingest-1"
+ARTICLE_COLUMNS = ARTICLES.column_names
+
+
+@dataclass(frozen=True)
+class Workspace:
+    raw: Path
+    processed: Path
+    cache: Path
+
+    @property
+    def root_descriptor(self) -> Path:
+        """The repository's datapackage.json, beside processed/, always describes the latest release."""
+        return self.processed.parent / "datapackage.json"
+
+    @property
+    def ingest_dir(self) -> Path:
+        return self.cache / "segments" / INGEST_VERSION
+
+    @property
+    def extract_dir(self) -> Path:
+        return self.cache / "segments" / f"{INGEST_VERSION}+{EXTRACTOR}"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.cache / "run"
+
+
+# --- scan ---------------------------------------------------------------------------------
+
+def scan_raw(raw: Path) -> list[tuple[str, str]]:
+    """(posix path under raw/, sha256 of its bytes) for every raw file, sorted."""
+    if not raw.is_dir():
+        raise FileNotFoundError(f"raw folder {raw} does not exist")
+    return [(p.relative_to(raw).as_posix(), sha256_of(p)) for p in list_raw_files(raw)]
+
+
+def _segment_files(folder: Path) -> dict[str, list[tuple[str, str]]]:
+    if not folder.exists():
+        return {}
+    return {p.name.removesuffix(".files.json"): [tuple(x) for x in json.loads(p.read_text())]
+            for p in sorted(folder.glob("*.files.json"))}
+
+
+def pending_files(manifest: Sequence[tuple[str, str]], ws: Workspace) -> list[tuple[str, str]]:
+    done = {tuple(f) for files in _segment_files(ws.ingest_dir).values() for f in files}
+    return [f for f in manifest if tuple(f) not in done]
+
+
+def batches(items: Sequence, max_batches: int, min_size: int = 50) -> list[list]:
+    """Split into at most max_batches contiguous batches of at least min_size (tasks cost ~10 ms each)."""
+    if not items:
+        return []
+    n = max(1, min(max_batches, len(items) // min_size or 1))
+    size = -(-len(items) // n)
+    return [list(items[i:i + size]) for i in range(0, len(items), size)]
+
+
+def _segment_name(files: Iterable[tuple[str, str]]) -> str:
+    return hashlib.sha256(json.dumps(sorted(map(list, files))).encode()).hexdigest()[:16]
+
+
+# --- ingest -------------------------------------------------------------------------------
+
+def ingest_batch(files: Sequence[tuple[str, str]], ws: Workspace) -> str:
+    """Read a batch of raw files into an ingest segment; returns the segment name."""
+    name = _segment_name(files)
+    ws.ingest_dir.mkdir(parents=True, exist_ok=True)
+    rows, rejects = [], []
+    for path, sha in files:
+        articles, bad = read_raw_file(ws.raw / path, ws.raw)
+        rows += [{**asdict(a), "paragraph_starts": list(a.paragraph_starts), "source_sha256": sha} for a in articles]
+        rejects += [asdict(r) for r in bad]
+    columns = [*ARTICLE_COLUMNS[:-1], "body", "paragraph_starts", "source_sha256"]
+    articles_df = pd.DataFrame(rows, columns=[c for c in columns if c != "duplicate_of"])
+    articles_df.to_parquet(ws.ingest_dir / f"{name}.articles.parquet", index=False)
+    pd.DataFrame(rejects, columns=["source_path", "source_record", "reason"]).astype(
+        {"source_record": "Int64"}).to_parquet(ws.ingest_dir / f"{name}.rejects.parquet", index=False)
+    (ws.ingest_dir / f"{name}.files.json").write_text(json.dumps([list(f) for f in files]))
+    return name
+
+
+# --- extract ------------------------------------------------------------------------------
+
+def pending_extraction(ws: Workspace) -> list[str]:
+    return [seg for seg in _segment_files(ws.ingest_dir) if not (ws.extract_dir / f"{seg}.mentions.parquet").exists()]
+
+
+def extract_batch(segments: Sequence[str], ws: Workspace) -> int:
+    """Extract mentions for ingest segments; returns how many mentions were found."""
+    ws.extract_dir.mkdir(parents=True, exist_ok=True)
+    total = 0
+    for seg in segments:
+        articles = pd.read_parquet(ws.ingest_dir / f"{seg}.articles.parquet")
+        mentions: list[dict] = []
+        for a in articles.itertuples(index=False):
+            published = None if pd.isna(a.published_date) else pd.Timestamp(a.published_date).date()
+            mentions += extract_mentions(a.article_id, a.body, tuple(int(x) for x in a.paragraph_starts), published,
+                                         a.language)
+        df = frame(MENTIONS, mentions)
+        tmp = ws.extract_dir / f".{seg}.mentions.parquet.tmp"
+        df.to_parquet(tmp, index=False)
+        tmp.replace(ws.extract_dir / f"{seg}.mentions.parquet")
+        total += len(df)
+    return total
+
+
+# --- assemble -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Assembled:
+    n_files: int
+    n_articles: int
+    n_same_text: int
+    n_near_copies: int
+    n_mentions: int
+    n_ingest_rejects: int
+
+
+def _reject_row(stage: str, source_path: str | None, source_record, table: str | None, row_id: str | None,
+                reason: str) -> dict:
+    key = json.dumps([stage, source_path, None if pd.isna(source_record) else int(source_record), table, row_id, reason])
+    return {"reject_id": "r_" + hashlib.sha256(key.encode()).hexdigest()[:16], "stage": stage,
+            "source_path": source_path, "source_record": source_record, "table": table, "row_id": row_id,
+            "reason": reason}
+
+
+def assemble(manifest: Sequence[tuple[str, str]], ws: Workspace) -> Assembled:
+    """Gather the current raw files' segments into one run: distinct articles (same text once,
+    near-copies marked), their mentions and the ingest rejects."""
+    live = {tuple(f) for f in manifest}
+    segments = [seg for seg, files in _segment_files(ws.ingest_dir).items() if any(tuple(f) in live for f in files)]
+    articles, mentions, rejects = [], [], []
+    for seg in segments:
+        a = pd.read_parquet(ws.ingest_dir / f"{seg}.articles.parquet")
+        articles.append(a[[(p, s) in live for p, s in zip(a["source_path"], a["source_sha256"])]])
+        r = pd.read_parquet(ws.ingest_dir / f"{seg}.rejects.parquet")
+        files = {p for p, _ in _segment_files(ws.ingest_dir)[seg] if (p, dict(manifest).get(p)) in live}
+        rejects.append(r[r["source_path"].isin(files)])
+        mentions.append(pd.read_parquet(ws.extract_dir / f"{seg}.mentions.parquet"))
+    all_articles = pd.concat(articles, ignore_index=True) if articles else pd.DataFrame(
+        columns=[*ARTICLE_COLUMNS, "body", "paragraph_starts", "source_sha256"])
+    all_articles = all_articles.sort_values(["source_path", "source_record"], na_position="first", kind="stable")
+    same_text = all_articles["article_id"].duplicated(keep="first")
+    reject_rows = [_reject_row("ingest", r.source_path, r.source_record, None, None, r.reason)
+                   for df in rejects for r in df.itertuples(index=False)]
+    first_path = dict(zip(all_articles.loc[~same_text, "article_id"], all_articles.loc[~same_text, "source_path"]))
+    for dup in all_articles[same_text].itertuples(index=False):
+        reject_rows.append(_reject_row("ingest", dup.source_path, dup.source_record, "articles", dup.article_id,
+                                       f"same text as {first_path[dup.article_id]} (article {dup.article_id})"))
+    distinct = all_articles[~same_text].reset_index(drop=True)
+    published = [None if pd.isna(d) else pd.Timestamp(d).date() for d in distinct["published_date"]]
+    copies = find_near_copies([NearCopyDoc(a, b, d, p) for a, b, d, p in
+                               zip(distinct["article_id"], distinct["body"], published, distinct["source_path"])])
+    distinct["duplicate_of"] = [copies.get(a) for a in distinct["article_id"]]
+    kept_ids = set(distinct["article_id"])
+    all_mentions = pd.concat(mentions, ignore_index=True) if mentions else frame(MENTIONS, [])
+    all_mentions = all_mentions[all_mentions["article_id"].isin(kept_ids)].drop_duplicates("mention_id")
+    ws.run_dir.mkdir(parents=True, exist_ok=True)
+    frame(ARTICLES, distinct[ARTICLE_COLUMNS].to_dict("records")).to_parquet(ws.run_dir / "articles.parquet", index=False)
+    all_mentions.to_parquet(ws.run_dir / "mentions.parquet", index=False)
+    frame(REJECTS, reject_rows).to_parquet(ws.run_dir / "rejects.parquet", index=False)
+    return Assembled(len(manifest), len(distinct), int(same_text.sum()), len(copies), len(all_mentions),
+                     len(reject_rows) - int(same_text.sum()))
+
+
+# --- validate -----------------------------------------------------------------------------
+
+def validate_run(ws: Workspace) -> dict[str, int]:
+    """Validate articles and mentions; failing rows (and mentions of failed articles) become rejects."""
+    all_articles = pd.read_parquet(ws.run_dir / "articles.parquet")
+    all_mentions = pd.read_parquet(ws.run_dir / "mentions.parquet")
+    rejects = pd.read_parquet(ws.run_dir / "rejects.parquet")
+    articles, article_failures = validate_table(ARTICLES, all_articles)
+    mentions, mention_failures = validate_table(MENTIONS, all_mentions, drop=("event_id",))
+    orphans = ~mentions["article_id"].isin(set(articles["article_id"]))
+    mention_failures += [RowFailure("mentions", m, "article_id: its article was rejected")
+                         for m in mentions.loc[orphans, "mention_id"]]
+    mentions = mentions[~orphans]
+    source = dict(zip(all_articles["article_id"], all_articles["source_path"]))
+    article_of = dict(zip(all_mentions["mention_id"], all_mentions["article_id"]))
+    new_rejects = [_reject_row("validate", source.get(f.row_id) or source.get(article_of.get(f.row_id)), None,
+                               f.table, f.row_id, f.reason) for f in article_failures + mention_failures]
+    rejects = pd.concat([rejects, frame(REJECTS, new_rejects)], ignore_index=True) if new_rejects else rejects
+    articles.to_parquet(ws.run_dir / "articles.valid.parquet", index=False)
+    mentions.to_parquet(ws.run_dir / "mentions.valid.parquet", index=False)
+    frame(REJECTS, rejects.to_dict("records")).sort_values("reject_id").to_parquet(
+        ws.run_dir / "rejects.valid.parquet", index=False)
+    return {"articles": len(article_failures), "mentions": len(mention_failures)}
+
+
+# --- dedupe -------------------------------------------------------------------------------
+
+def _previous(release: Release | None) -> PreviousRelease | None:
+    if release is None:
+        return None
+    return PreviousRelease(release.version, release.table("events"), release.table("mentions"))
+
+
+def dedupe_run(ws: Workspace, version: str) -> dict[str, int]:
+    """Group mentions into events, keeping ids of the latest release; write events and changes."""
+    articles = pd.read_parquet(ws.run_dir / "articles.valid.parquet")
+    mentions = pd.read_parquet(ws.run_dir / "mentions.valid.parquet")
+    result = build_events(mentions, articles, version, _previous(latest_release(ws.processed)))
+    events, event_failures = validate_table(EVENTS, result.events)
+    if event_failures:
+        raise ValueError(f"built events fail their schema (a pipeline bug): {event_failures[:3]}")
+    final_mentions, failures = validate_table(MENTIONS, result.mentions)
+    if failures:
+        raise ValueError(f"mentions with event ids fail their schema (a pipeline bug): {failures[:3]}")
+    events.to_parquet(ws.run_dir / "events.parquet", index=False)
+    final_mentions.to_parquet(ws.run_dir / "mentions.final.parquet", index=False)
+    result.changes.to_parquet(ws.run_dir / "changes.parquet", index=False)
+    (ws.run_dir / "CHANGELOG.md").write_text(changelog_markdown("{version}", result.changes, events), encoding="utf-8")
+    return {"events": len(events), "changes": len(result.changes)}
+
+
+# --- publish ------------------------------------------------------------------------------
+
+def publish_run(ws: Workspace, version: str) -> PublishResult:
+    tables = {
+        "articles": pd.read_parquet(ws.run_dir / "articles.valid.parquet"),
+        "mentions": pd.read_parquet(ws.run_dir / "mentions.final.parquet"),
+        "events": pd.read_parquet(ws.run_dir / "events.parquet"),
+        "changes": pd.read_parquet(ws.run_dir / "changes.parquet"),
+        "rejects": pd.read_parquet(ws.run_dir / "rejects.valid.parquet"),
+    }
+    changelog = (ws.run_dir / "CHANGELOG.md").read_text(encoding="utf-8")
+    return publish(tables, ws.processed, ws.root_descriptor, version, EXTRACTOR, changelog)

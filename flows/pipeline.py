@@ -1,0 +1,135 @@
+"""The pipeline as Prefect flows: ingest, extract, validate, dedupe, publish, and the parent
+`pipeline` flow. Tasks take batches of files and pass paths, never DataFrames."""
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.futures import as_completed
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from deportdata import stages
+from deportdata.release import candidate_version, latest_release
+from deportdata.stages import Workspace
+
+MAX_BATCHES = 16
+
+
+# Our segments are content-addressed already; Prefect's own cache would only hash big inputs.
+@task(cache_policy=NO_CACHE)
+def scan_task(ws: Workspace) -> str:
+    manifest = stages.scan_raw(ws.raw)
+    ws.run_dir.mkdir(parents=True, exist_ok=True)
+    path = ws.run_dir / "manifest.json"
+    path.write_text(json.dumps(manifest))
+    return str(path)
+
+
+@task(cache_policy=NO_CACHE)
+def ingest_task(files: Sequence[tuple[str, str]], ws: Workspace) -> str:
+    return stages.ingest_batch(files, ws)
+
+
+@task(cache_policy=NO_CACHE)
+def extract_task(segments: Sequence[str], ws: Workspace) -> int:
+    return stages.extract_batch(segments, ws)
+
+
+@task(cache_policy=NO_CACHE)
+def assemble_task(manifest_path: str, ws: Workspace) -> dict:
+    manifest = [tuple(x) for x in json.loads(Path(manifest_path).read_text())]
+    return stages.assemble(manifest, ws).__dict__
+
+
+@task(cache_policy=NO_CACHE)
+def validate_task(ws: Workspace) -> dict:
+    return stages.validate_run(ws)
+
+
+@task(cache_policy=NO_CACHE)
+def dedupe_task(ws: Workspace, version: str) -> dict:
+    return stages.dedupe_run(ws, version)
+
+
+@task(cache_policy=NO_CACHE)
+def publish_task(ws: Workspace, version: str) -> dict:
+    result = stages.publish_run(ws, version)
+    return {"version": result.version, "folder": str(result.folder) if result.folder else None,
+            "message": result.message}
+
+
+def _run_batches(task_fn, batches: list, ws: Workspace, stage: str) -> list:
+    """Submit one task per batch and show a progress bar over the items as batches finish."""
+    if not batches:
+        return []
+    futures = {task_fn.submit(batch, ws): len(batch) for batch in batches}
+    results = []
+    with Progress(TextColumn(f"{stage:>8}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True)) as bar:
+        tracker = bar.add_task(stage, total=sum(futures.values()))
+        for future in as_completed(list(futures)):
+            results.append(future.result())
+            bar.advance(tracker, futures[future])
+    return results
+
+
+@flow(name="ingest")
+def ingest_flow(ws: Workspace) -> dict:
+    manifest_path = scan_task(ws)
+    manifest = [tuple(x) for x in json.loads(Path(manifest_path).read_text())]
+    pending = stages.pending_files(manifest, ws)
+    segments = _run_batches(ingest_task, stages.batches(pending, MAX_BATCHES), ws, "ingest")
+    return {"manifest": manifest_path, "files": len(manifest), "new_files": len(pending), "segments": len(segments)}
+
+
+@flow(name="extract")
+def extract_flow(ws: Workspace, manifest_path: str) -> dict:
+    pending = stages.pending_extraction(ws)
+    counts = _run_batches(extract_task, stages.batches(pending, MAX_BATCHES, min_size=1), ws, "extract")
+    assembled = assemble_task(manifest_path, ws)
+    return {**assembled, "new_mentions": sum(counts)}
+
+
+@flow(name="validate")
+def validate_flow(ws: Workspace) -> dict:
+    return validate_task(ws)
+
+
+@flow(name="dedupe")
+def dedupe_flow(ws: Workspace, version: str) -> dict:
+    return dedupe_task(ws, version)
+
+
+@flow(name="publish")
+def publish_flow(ws: Workspace, version: str) -> dict:
+    return publish_task(ws, version)
+
+
+def _summary_markdown(summary: dict) -> str:
+    rows = [("raw files", summary["files"]), ("new or changed files", summary["new_files"]),
+            ("articles", summary["n_articles"]), ("same-text copies set aside", summary["n_same_text"]),
+            ("near-copies", summary["n_near_copies"]), ("mentions", summary["n_mentions"]),
+            ("events", summary["events"]), ("ingest rejects", summary["n_ingest_rejects"]),
+            ("rows rejected by validation", summary["rejected_rows"])]
+    table = "\n".join(f"| {name} | {value} |" for name, value in rows)
+    return f"# Pipeline run\n\n{summary['message']}\n\n| what | count |\n|---|---|\n{table}\n"
+
+
+@flow(name="pipeline")
+def pipeline(ws: Workspace) -> dict:
+    """Raw articles to a validated, versioned data package."""
+    ingested = ingest_flow(ws)
+    extracted = extract_flow(ws, ingested["manifest"])
+    rejected = validate_flow(ws)
+    version = candidate_version(latest_release(ws.processed))
+    deduped = dedupe_flow(ws, version)
+    published = publish_flow(ws, version)
+    summary = {**ingested, **extracted, **deduped, **published, "rejected_rows": sum(rejected.values())}
+    create_markdown_artifact(key="pipeline-summary", markdown=_summary_markdown(summary),
+                             description="Counts per table and rejects of this run")
+    return summary

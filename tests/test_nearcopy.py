@@ -1,0 +1,183 @@
+"""Near-copy detection on real-looking reposts (deportdata.nearcopy)."""
+from __future__ import annotations
+
+import random
+from datetime import date
+
+import pytest
+
+from deportdata.nearcopy import NEAR_COPY_THRESHOLD, NearCopyDoc, _overlap, _Shingler, find_near_copies
+
+WIRE_HEADLINE = "Colombia turns back two US military deportation flights"
+WIRE = [
+    "BOGOTA, Colombia (AP) — Colombia refused on Sunday to let two U.S. military aircraft carrying "
+    "deported migrants land in the country, escalating a dispute with the Trump administration over how "
+    "people removed from the United States are returned home.",
+    "President Gustavo Petro said in a series of posts on social media that his government would not "
+    "accept flights that treat Colombians as criminals, and that migrants should be returned on civilian "
+    "planes and with dignity. He said Colombia would send its own aircraft to bring its citizens home.",
+    "The two C-17 transport planes had left from bases in California and Texas earlier in the day with "
+    "about 80 migrants on board each, according to a U.S. official who was not authorized to speak "
+    "publicly and requested anonymity. Both aircraft returned to the United States after Bogota withdrew "
+    "permission to land.",
+    "Within hours, President Donald Trump announced emergency tariffs of 25% on all Colombian goods "
+    "entering the United States, to rise to 50% in one week, along with visa restrictions on Colombian "
+    "government officials and their families. He called the refusal a threat to national security.",
+    "The standoff ended late Sunday when the White House said Colombia had agreed to all of its terms, "
+    "including the unrestricted acceptance of migrants sent back on military aircraft. The tariffs, it "
+    "said, would be held in reserve and not signed unless Colombia failed to honor the agreement.",
+    "Colombia's foreign minister, Luis Gilberto Murillo, said the government had overcome the impasse and "
+    "that the presidential plane was ready to travel to the United States to facilitate the return of the "
+    "migrants who were to arrive on the flights.",
+    "The confrontation was the most public clash yet over the use of military planes for deportations, "
+    "which the Pentagon began last week. Flights to Guatemala landed without incident on Friday, and "
+    "officials said more flights to other countries in the region were being planned.",
+]
+
+OTHER_STORY = [
+    "Colombia's government reversed course late on Sunday and said it would accept deportation flights "
+    "from the United States, hours after President Donald Trump ordered sweeping tariffs in retaliation for "
+    "the country's refusal of two military planes.",
+    "The dispute began before dawn, when President Gustavo Petro wrote that he would not allow U.S. "
+    "military aircraft to land with Colombian migrants. Trump answered with an order for 25% tariffs, a "
+    "travel ban on officials and stricter customs inspections for Colombian travelers and cargo.",
+    "Economists in Bogota warned that tariffs of that size would hit coffee and cut flower exporters "
+    "first, since the United States buys about a quarter of everything Colombia sells abroad. Shares of "
+    "the national oil company fell in early trading on Monday before recovering.",
+    "By night the two governments had issued statements declaring victory. The White House said the "
+    "tariffs were on hold, and Colombia's foreign ministry said it would send air force planes to collect "
+    "the deportees, a practice it had followed with earlier returns from Panama.",
+    "Human rights groups in Colombia said the images of shackled migrants seen on flights to Brazil last "
+    "week explained the outrage, while opposition politicians accused Petro of risking the country's most "
+    "important alliance over a social media post.",
+]
+
+GUATEMALA_STORY = [
+    "GUATEMALA CITY (AP) — Two U.S. military planes carrying deported migrants landed in Guatemala on "
+    "Friday, the first removal flights of the new administration to use Air Force transport aircraft.",
+    "The Guatemalan Migration Institute said more than 150 people were on board the two flights, which "
+    "arrived at an air force base next to the capital's international airport in the early afternoon.",
+    "Officials received the passengers with food and a short orientation before they were released, as is "
+    "usual for the commercial charter flights that Immigration and Customs Enforcement has long used.",
+    "President Bernardo Arevalo said his government would receive its citizens and had asked Washington "
+    "to give advance notice of each flight so that families could be told. He did not comment on the use "
+    "of military aircraft.",
+    "The Defense Department has said it will provide flights for more than 5,000 people held by "
+    "immigration authorities in San Diego and El Paso, and that C-130 aircraft may also be used.",
+]
+
+BOILER_TOP = "Skip to main content. World News | Americas | Latest headlines. Advertisement. Listen to this article."
+BOILER_BOTTOM = (
+    "Copyright 2025 The Associated Press. All rights reserved. This material may not be published, broadcast, "
+    "rewritten or redistributed. Sign up for our morning newsletter to get the top stories delivered to your "
+    "inbox every day. Related coverage: Trump signs orders on the border; What to know about Guantanamo; "
+    "Mexico prepares shelters for deportees. Follow us on social media. Terms of use. Privacy policy."
+)
+EXTRA_PARAGRAPH = (
+    "In Medellin, relatives of people on the flights gathered outside the airport on Monday morning, "
+    "saying they had received no information about when their family members would arrive or where "
+    "they would be taken after landing."
+)
+
+
+def body(*paragraphs: str) -> str:
+    return " ".join(paragraphs)
+
+
+def doc(article_id: str, text: str, day: int | None = 27, path: str | None = None) -> NearCopyDoc:
+    return NearCopyDoc(article_id, text, None if day is None else date(2025, 1, day), path or f"{article_id}.txt")
+
+
+ORIGINAL = doc("a_wire", body(WIRE_HEADLINE, *WIRE), day=26)
+REPOSTS = {
+    "headline": body("Petro blocks US deportation planes, Trump answers with tariffs", *WIRE),
+    "paragraph_added": body(WIRE_HEADLINE, *WIRE[:3], EXTRA_PARAGRAPH, *WIRE[3:]),
+    "paragraph_cut": body(WIRE_HEADLINE, *WIRE[:5]),
+    "boilerplate": body(BOILER_TOP, WIRE_HEADLINE, *WIRE, BOILER_BOTTOM),
+    "all_at_once": body(BOILER_TOP, "Colombia backs down after US tariff threat", *WIRE[:2], EXTRA_PARAGRAPH,
+                        *WIRE[2:6], BOILER_BOTTOM),
+}
+
+
+def similarity(a: str, b: str) -> float:
+    shingler = _Shingler()
+    return _overlap(shingler.shingles(a), shingler.shingles(b))
+
+
+def test_threshold_is_documented_and_sane() -> None:
+    assert 0.5 <= NEAR_COPY_THRESHOLD <= 0.9
+    import deportdata.nearcopy as module
+
+    assert "NEAR_COPY_THRESHOLD" in (module.__doc__ or "") and "0.7" in (module.__doc__ or "")
+
+
+@pytest.mark.parametrize("kind", sorted(REPOSTS))
+def test_reposts_are_near_copies_of_the_original(kind: str) -> None:
+    repost = doc("a_repost", REPOSTS[kind], day=27, path="other-site/story.html")
+    assert find_near_copies([repost, ORIGINAL]) == {"a_repost": "a_wire"}
+
+
+def test_different_stories_on_the_same_event_are_not_copies() -> None:
+    docs = [ORIGINAL, doc("a_other", body("Colombia accepts flights", *OTHER_STORY)),
+            doc("a_gtm", body("Guatemala receives military flights", *GUATEMALA_STORY))]
+    assert find_near_copies(docs) == {}
+    assert similarity(ORIGINAL.body, docs[1].body) < 0.2
+
+
+def test_shared_boilerplate_and_a_shared_quote_do_not_make_a_copy() -> None:
+    quote = WIRE[1]
+    a = doc("a_1", body(BOILER_TOP, *OTHER_STORY[:3], quote, BOILER_BOTTOM))
+    b = doc("a_2", body(BOILER_TOP, *GUATEMALA_STORY, quote, BOILER_BOTTOM))
+    assert find_near_copies([a, b]) == {}
+
+
+def test_a_chain_of_copies_points_at_the_root() -> None:
+    first_copy = body(WIRE_HEADLINE, *WIRE[:5], EXTRA_PARAGRAPH)
+    # the second copy is made from the first one: the last wire paragraphs are gone and a
+    # new one is added, so it is too far from the original but close to the first copy
+    second_copy = body(*WIRE[2:5], EXTRA_PARAGRAPH, OTHER_STORY[2])
+    assert similarity(second_copy, ORIGINAL.body) < NEAR_COPY_THRESHOLD <= similarity(second_copy, first_copy)
+    docs = [doc("a_c2", second_copy, day=28), doc("a_c1", first_copy, day=27), ORIGINAL]
+    assert find_near_copies(docs) == {"a_c1": "a_wire", "a_c2": "a_wire"}
+
+
+def test_earliest_copy_is_the_root_whatever_the_input_order() -> None:
+    undated = doc("a_0", REPOSTS["boilerplate"], day=None, path="aaa.txt")
+    later = doc("a_1", REPOSTS["headline"], day=28, path="b.txt")
+    same_day_first_path = doc("a_9", REPOSTS["paragraph_cut"], day=26, path="a.txt")
+    docs = [undated, later, ORIGINAL, same_day_first_path]
+    expected = {"a_0": "a_9", "a_1": "a_9", "a_wire": "a_9"}  # a.txt sorts before a_wire.txt on the same day
+    for seed in range(5):
+        random.Random(seed).shuffle(docs)
+        assert find_near_copies(docs) == expected
+
+
+def test_a_roundup_holding_two_stories_does_not_join_them() -> None:
+    wire_gtm = doc("a_gtm", body(*GUATEMALA_STORY), day=24)
+    roundup = doc("a_roundup", body("Deportation flights: what happened this week", *GUATEMALA_STORY, *WIRE), day=29)
+    result = find_near_copies([ORIGINAL, wire_gtm, roundup])
+    assert result == {"a_roundup": "a_gtm"}  # one root, and the two stories stay originals
+
+
+def test_short_and_empty_bodies_are_never_copies() -> None:
+    docs = [doc("a_1", ""), doc("a_2", ""), doc("a_3", "Colombia refused the flights."),
+            doc("a_4", "Colombia refused the flights."), ORIGINAL]
+    assert find_near_copies(docs) == {}
+
+
+def test_deterministic_across_calls_and_case_or_spacing_changes() -> None:
+    shouted = doc("a_up", REPOSTS["paragraph_cut"].upper().replace(" ", "  "), day=30)
+    docs = [shouted, ORIGINAL, doc("a_other", body(*OTHER_STORY))]
+    first = find_near_copies(docs)
+    assert first == {"a_up": "a_wire"}
+    assert all(find_near_copies(list(reversed(docs))) == first for _ in range(3))
+
+
+def test_many_syndicated_copies_and_unrelated_noise() -> None:
+    rng = random.Random(7)
+    vocabulary = [f"word{i}" for i in range(5000)]
+    noise = [doc(f"a_noise{i:03d}", " ".join(rng.choice(vocabulary) for _ in range(300)), day=20) for i in range(150)]
+    copies = [doc(f"a_copy{i:02d}", body(f"Headline number {i}", *WIRE[: 4 + i % 4], BOILER_BOTTOM), day=27)
+              for i in range(30)]
+    result = find_near_copies([*noise, ORIGINAL, *copies])
+    assert result == {c.article_id: "a_wire" for c in copies}
