@@ -37,6 +37,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from bisect import bisect_right
 from random import Random
 
 __all__ = ["CorpusStats", "generate_corpus", "add_new_articles", "main"]
@@ -344,19 +345,40 @@ def _cap(s: str) -> str:
 _BRACKETS = re.compile(r"\[([^\]]*)\]")
 
 
-def _compile(t: str) -> tuple:
-    """'a [b|c] d' -> ('a ', ('b', 'c'), ' d'); choices expanded at render time."""
+def _compile(t: str):
+    """'a [b|c] d' -> ('a ', ('b', 'c'), ' d'); choices expanded at render time.
+
+    A template without choices compiles to the plain string."""
     parts = _BRACKETS.split(t)
+    if len(parts) == 1:
+        return t
     return tuple(p if i % 2 == 0 else tuple(p.split("|")) for i, p in enumerate(parts) if p)
 
 
-def _expand(rng: Random, parts: tuple) -> str:
+def _render(rng: Random, parts, fields: dict) -> str:
+    if parts.__class__ is str:
+        s = parts.format_map(fields)
+    else:
+        r = rng.random
+        s = "".join([p if p.__class__ is str else p[int(r() * len(p))]
+                     for p in parts]).format_map(fields)
+    return s[0].upper() + s[1:] if s[:1].islower() else s
+
+
+def _ch(rng: Random, seq):
+    """rng.choice without the getrandbits overhead (deterministic all the same)."""
+    return seq[int(rng.random() * len(seq))]
+
+
+def _ri(rng: Random, a: int, b: int) -> int:
+    return a + int(rng.random() * (b - a + 1))
+
+
+def _shuf(rng: Random, x: list) -> None:
     r = rng.random
-    return "".join(p if p.__class__ is str else p[int(r() * len(p))] for p in parts)
-
-
-def _render(rng: Random, parts: tuple, fields: dict) -> str:
-    return _cap(_expand(rng, parts).format_map(fields))
+    for i in range(len(x) - 1, 0, -1):
+        j = int(r() * (i + 1))
+        x[i], x[j] = x[j], x[i]
 
 
 def _weighted(rng: Random, items):
@@ -367,6 +389,22 @@ def _weighted(rng: Random, items):
         if x < 0:
             return item
     return items[-1][0]
+
+
+class _Picker:
+    """Precomputed weighted choice for hot loops."""
+    __slots__ = ("items", "cum", "total")
+
+    def __init__(self, items):
+        self.items = [x for x, _ in items]
+        self.cum, t = [], 0.0
+        for _, w in items:
+            t += w
+            self.cum.append(t)
+        self.total = t
+
+    def __call__(self, rng: Random):
+        return self.items[bisect_right(self.cum, rng.random() * self.total)]
 
 
 def _num(n: int, rng: Random, words_ok: bool = True) -> str:
@@ -390,7 +428,7 @@ QUALIFIERS = {
 
 
 def _count_phrase(n: int, qual: str, rng: Random) -> str:
-    return rng.choice(QUALIFIERS[qual]) + _num(n, rng)
+    return _ch(rng, QUALIFIERS[qual]) + _num(n, rng)
 
 
 def _day_month(d: _dt.date, style: str, year: bool = False) -> str:
@@ -477,8 +515,8 @@ def _rand_date(rng: Random, lo: _dt.date, hi: _dt.date) -> _dt.date:
 
 
 def _flight_counts(rng: Random, ev: dict, carrier: str) -> None:
-    n = 1 if rng.random() < 0.6 else (2 if rng.random() < 0.65 else rng.choice((3, 4)))
-    per = rng.randint(30, 220) if carrier != "government" else rng.randint(60, 110)
+    n = 1 if rng.random() < 0.6 else (2 if rng.random() < 0.65 else _ch(rng, (3, 4)))
+    per = _ri(rng, 30, 220) if carrier != "government" else _ri(rng, 60, 110)
     qual = _weighted(rng, [("exact", 5), ("at_least", 2.5), ("approx", 2.5)])
     total = per * n
     if qual != "exact":
@@ -496,16 +534,16 @@ def _story(ns: str, k: int) -> tuple:
     if kind in ("policy", "standoff", "sanctions") and rng.random() < 0.85:
         d_iso = "USA"
     elif kind == "europe":
-        d_iso = rng.choice([x for x, _ in DEPORTERS if x != "USA"])
+        d_iso = _ch(rng, [x for x, _ in DEPORTERS if x != "USA"])
     else:
         d_iso = _weighted(rng, DEPORTERS)
     facility = None
     if kind == "third_country":
-        r_iso, facility = rng.choice(THIRD_COUNTRY[d_iso])
+        r_iso, facility = _ch(rng, THIRD_COUNTRY[d_iso])
     elif d_iso == "USA":
-        r_iso = rng.choice(RECEIVERS_US)
+        r_iso = _ch(rng, RECEIVERS_US)
     else:
-        r_iso = rng.choice(RECEIVERS_EU)
+        r_iso = _ch(rng, RECEIVERS_EU)
     nats = [x for x in rng.sample(RECEIVERS_US if d_iso == "USA" else RECEIVERS_EU, 3)
             if x != r_iso][:2]
     date = _rand_date(rng, lo, hi)
@@ -513,24 +551,24 @@ def _story(ns: str, k: int) -> tuple:
                        "charter" if rng.random() < 0.85 else "commercial")
     measure = _weighted(rng, [("tariff", 5), ("visa_sanction", 4), ("travel_ban", 2),
                               ("financial_sanction", 1)])
-    pct = rng.choice((10, 15, 20, 25, 25, 50))
-    order = rng.choice(ORDERS if d_iso == "USA" else EU_ORDERS)
-    court = rng.choice(US_COURTS if d_iso == "USA" else EU_COURTS)
+    pct = _ch(rng, (10, 15, 20, 25, 25, 50))
+    order = _ch(rng, ORDERS if d_iso == "USA" else EU_ORDERS)
+    court = _ch(rng, US_COURTS if d_iso == "USA" else EU_COURTS)
     if facility is None:
         if d_iso == "USA":
-            fr, facility, _ = rng.choice(US_DETENTION)
+            fr, facility, _ = _ch(rng, US_DETENTION)
         else:
             fr, facility = (THIRD_COUNTRY.get(d_iso)
                             or [(None, f"a removal centre near {DEPART_LOCS[d_iso][0]}")])[0]
     else:
         fr = r_iso
-    dep_loc = rng.choice(DEPART_LOCS[d_iso])
+    dep_loc = _ch(rng, DEPART_LOCS[d_iso])
     events = []
     for etype, status, p in STORY_KINDS[kind]:
         if rng.random() >= p:
             continue
         if "|" in status:
-            status = rng.choice(status.split("|"))
+            status = _ch(rng, status.split("|"))
         ev = {"type": etype, "status": status, "D": d_iso, "R": r_iso, "date": date,
               "nats": nats, "story": k, "kind": kind}
         if etype == "removal_flight":
@@ -543,13 +581,13 @@ def _story(ns: str, k: int) -> tuple:
                 carrier = "charter"
             ev["carrier"] = carrier
             if carrier == "military":
-                ev["aircraft"] = rng.choice(("C-17", "C-17", "C-130", "C-17;C-130"))
+                ev["aircraft"] = _ch(rng, ("C-17", "C-17", "C-130", "C-17;C-130"))
             elif carrier == "charter":
-                ev["aircraft"] = rng.choice(("Boeing 737", "Boeing 757", "Airbus A320",
+                ev["aircraft"] = _ch(rng, ("Boeing 737", "Boeing 757", "Airbus A320",
                                              "Boeing 767", None, None))
             else:
                 ev["aircraft"] = None
-            ev["charter"] = rng.choice(CHARTERS)
+            ev["charter"] = _ch(rng, CHARTERS)
             _flight_counts(rng, ev, carrier)
             if ev["flights"] == 1 and ev["aircraft"] == "C-17;C-130":
                 ev["aircraft"] = "C-17"
@@ -558,7 +596,7 @@ def _story(ns: str, k: int) -> tuple:
             else:
                 ev["loc"] = COUNTRIES[ev["R"]][3]
             ev["dep_loc"] = dep_loc
-            ev["alt"] = rng.choice(["Guantánamo Bay", "Panama City", dep_loc,
+            ev["alt"] = _ch(rng, ["Guantánamo Bay", "Panama City", dep_loc,
                                     "a military base in Puerto Rico", "Houston, Texas"]
                                    if d_iso == "USA" else [dep_loc, "Athens", "Istanbul"])
         elif etype == "coercive_measure":
@@ -567,29 +605,29 @@ def _story(ns: str, k: int) -> tuple:
         elif etype == "detention":
             ev["facility"] = facility
             ev["facility_country"] = fr
-            ev["beds"] = rng.choice((500, 1000, 2000, 3000, 5000, 10000, 30000, 40000))
-            ev["people"] = rng.choice((20, 48, 65, 90, 120, 178, 238, 250, 300, 500, 1200))
+            ev["beds"] = _ch(rng, (500, 1000, 2000, 3000, 5000, 10000, 30000, 40000))
+            ev["people"] = _ch(rng, (20, 48, 65, 90, 120, 178, 238, 250, 300, 500, 1200))
             ev["qual"] = _weighted(rng, [("exact", 4), ("approx", 3), ("at_least", 2)])
         elif etype == "military_deployment":
-            ev["troops"] = rng.choice((500, 1000, 1500, 1500, 2000, 3000, 5000, 10000))
+            ev["troops"] = _ch(rng, (500, 1000, 1500, 1500, 2000, 3000, 5000, 10000))
             ev["qual"] = _weighted(rng, [("exact", 5), ("approx", 2), ("at_most", 1),
                                          ("at_least", 1)])
-            ev["n_aircraft"] = rng.choice((2, 3, 4, 4, 6))
-            ev["loc"] = rng.choice(("the southern border", "El Paso, Texas",
+            ev["n_aircraft"] = _ch(rng, (2, 3, 4, 4, 6))
+            ev["loc"] = _ch(rng, ("the southern border", "El Paso, Texas",
                                     "San Diego, California", "the border in Arizona"))
         elif etype == "agreement":
-            ev["people"] = rng.choice((12, 29, 48, 80, 119, 135, 200, 238, 261, 300))
+            ev["people"] = _ch(rng, (12, 29, 48, 80, 119, 135, 200, 238, 261, 300))
             ev["qual"] = _weighted(rng, [("exact", 3), ("approx", 2), ("at_least", 2)])
         elif etype == "executive_action":
             ev["order"] = order
             ev["court"] = court
         events.append(ev)
-        date = date + _dt.timedelta(days=rng.choice((0, 1, 1, 2, 2, 3, 4, 6)))
+        date = date + _dt.timedelta(days=_ch(rng, (0, 1, 1, 2, 2, 3, 4, 6)))
     if not events:  # every story has at least one event
         ev = {"type": "removal_flight", "status": "landed", "D": d_iso, "R": r_iso,
               "date": date, "nats": nats, "story": k, "kind": kind, "carrier": carrier_default,
               "aircraft": "C-17" if carrier_default == "military" else None,
-              "charter": rng.choice(CHARTERS), "loc": COUNTRIES[r_iso][3], "dep_loc": dep_loc,
+              "charter": _ch(rng, CHARTERS), "loc": COUNTRIES[r_iso][3], "dep_loc": dep_loc,
               "alt": dep_loc}
         _flight_counts(rng, ev, carrier_default)
         events.append(ev)
@@ -1024,24 +1062,24 @@ def _country_fields(p: str, iso: str, rng: Random, f: dict) -> None:
     name, adj, cap, _land, title, _pool = COUNTRIES[iso]
     leader, fm = LEADERS[iso], MINISTERS[iso]
     if iso == "USA":
-        adj_v = rng.choice(("US", "American", "US"))
-        gov = rng.choice(("the Trump administration", "Washington", "the White House",
+        adj_v = _ch(rng, ("US", "American", "US"))
+        gov = _ch(rng, ("the Trump administration", "Washington", "the White House",
                           "US authorities", "the US government"))
-        official = rng.choice(("a US official", "a senior Homeland Security official",
+        official = _ch(rng, ("a US official", "a senior Homeland Security official",
                                "an Immigration and Customs Enforcement spokesperson",
                                "a State Department official", "an American officer"))
-        f[p + "n"] = rng.choice(("the United States", "the US", "the US"))
-        f[p + "leader"] = rng.choice(("President Trump", "President Donald Trump", "Trump"))
-        f[p + "gov_plain"] = rng.choice(("the White House", "the Department of Homeland Security"))
+        f[p + "n"] = _ch(rng, ("the United States", "the US", "the US"))
+        f[p + "leader"] = _ch(rng, ("President Trump", "President Donald Trump", "Trump"))
+        f[p + "gov_plain"] = _ch(rng, ("the White House", "the Department of Homeland Security"))
     else:
         adj_v = adj
-        gov = rng.choice((f"the {adj} government", cap, f"{adj} authorities",
+        gov = _ch(rng, (f"the {adj} government", cap, f"{adj} authorities",
                           f"the government in {cap}", name))
-        official = rng.choice((f"a {adj} official", f"a senior {adj} official",
+        official = _ch(rng, (f"a {adj} official", f"a senior {adj} official",
                                f"an official in {cap}", "a government spokesperson",
                                f"a {adj} interior ministry official"))
         f[p + "n"] = name
-        f[p + "leader"] = rng.choice((f"{title} {leader}", f"{title} {leader}",
+        f[p + "leader"] = _ch(rng, (f"{title} {leader}", f"{title} {leader}",
                                       f"{adj} {title} {leader}"))
         f[p + "gov_plain"] = f"the {adj} government"
     f[p + "adj"] = adj_v
@@ -1077,11 +1115,11 @@ def _event_fields(rng: Random, ev: dict, pub: _dt.date, style: str) -> dict:
     _country_fields("R", r_iso or "MEX", rng, f)
     when = _when(rng, ev["date"], pub, style)
     f["when"], f["When"] = when, _cap(when)
-    f["wire"] = rng.choice(AGENCIES)
+    f["wire"] = _ch(rng, AGENCIES)
     f["Wire"] = _cap(f["wire"])
     f["nats"] = " and ".join(COUNTRIES[x][1] for x in ev["nats"]) + " nationals"
-    pctw = "per cent" if style == "uk" else rng.choice(("percent", "%"))
-    f["noun"] = rng.choice(("migrants", "deportees", f"{f['Radj']} citizens", "people"))
+    pctw = "per cent" if style == "uk" else _ch(rng, ("percent", "%"))
+    f["noun"] = _ch(rng, ("migrants", "deportees", f"{f['Radj']} citizens", "people"))
     t = ev["type"]
     if t == "removal_flight":
         n, carrier = ev["flights"], ev["carrier"]
@@ -1089,7 +1127,7 @@ def _event_fields(rng: Random, ev: dict, pub: _dt.date, style: str) -> dict:
         nouns = [x for x in _PLANE_NOUNS[carrier] if "{ac}" not in x[0] or ac]
         if ";" in (ev.get("aircraft") or ""):
             nouns = [x for x in nouns if "{ac}s" not in x[1]] or nouns[:1]
-        sing, plur = rng.choice(nouns)
+        sing, plur = _ch(rng, nouns)
         noun = (sing if n == 1 else plur).replace("{ac}", ac).replace("{Rgov}", f["Rgov"])
         f["planes_bare"] = noun
         num = "a" if n == 1 else _num(n, rng)
@@ -1106,7 +1144,7 @@ def _event_fields(rng: Random, ev: dict, pub: _dt.date, style: str) -> dict:
         if qual == "exact" and rng.random() < 0.15:          # outlets round differently
             qual, people = "approx", max(10, round(people, -1))
         nat = f"{COUNTRIES[ev['R']][1]} nationals" if ev["loc"] != "Guantánamo Bay" else "migrants"
-        noun_p = rng.choice(("migrants", "deportees", "people", nat,
+        noun_p = _ch(rng, ("migrants", "deportees", "people", nat,
                              "undocumented immigrants", "passengers", "migrants"))
         f["noun"] = noun_p
         f["pnum"] = _count_phrase(people, qual, rng)
@@ -1120,7 +1158,7 @@ def _event_fields(rng: Random, ev: dict, pub: _dt.date, style: str) -> dict:
                          "a commercial airline")
         f["loc"], f["dep_loc"], f["alt"] = ev["loc"], ev["dep_loc"], ev["alt"]
     elif t == "agreement":
-        noun_p = rng.choice(("migrants", "deportees", "people", "detainees"))
+        noun_p = _ch(rng, ("migrants", "deportees", "people", "detainees"))
         f["pnum"] = _count_phrase(ev["people"], ev["qual"], rng)
         f["ppl"] = f"{f['pnum']} {noun_p}"
     elif t == "coercive_measure":
@@ -1138,7 +1176,7 @@ def _event_fields(rng: Random, ev: dict, pub: _dt.date, style: str) -> dict:
             "financial_sanction": [f"financial sanctions on {radj} officials",
                                    f"a freeze on aid to {f['Rn']}", f"sanctions on {radj} banks"],
         }[m]
-        f["mphrase"] = rng.choice(phr)
+        f["mphrase"] = _ch(rng, phr)
         f["mshort"] = {"tariff": "tariffs", "visa_sanction": "visa sanctions",
                        "travel_ban": "travel ban", "financial_sanction": "sanctions"}[m]
     elif t == "detention":
@@ -1173,17 +1211,17 @@ def _filler_fields(rng: Random, story_ev: dict | None, pub: _dt.date, style: str
         _country_fields("R", story_ev["R"], rng, f)
     pool = COUNTRIES[story_ev["R"]][5] if story_ev else "anglo"
     first, last = NAMES[pool]
-    af, al = NAMES[rng.choice(list(NAMES))]
+    af, al = NAMES[_ch(rng, list(NAMES))]
     f.update(
-        first=rng.choice(first), analyst=f"{rng.choice(af)} {rng.choice(al)}",
-        univ=rng.choice(UNIVERSITIES), wire=rng.choice(AGENCIES),
-        reporter=f"{rng.choice(first)} {rng.choice(last)}",
-        rate=f"{rng.randint(2, 13)}.{rng.choice((0, 25, 5, 75))}".rstrip("0").rstrip("."),
-        took_year=str(rng.choice((2021, 2022, 2023, 2024))), share=str(rng.randint(4, 22)),
-        weekday=WEEKDAYS[(pub.weekday() - rng.randint(1, 3)) % 7],
-        num1=str(rng.randint(3, 60)), pctx=str(rng.randint(8, 45)), yr=str(pub.year - 1),
-        month=MONTHS[(pub.month - 1 - rng.randint(1, 3)) % 12],
-        pct_small=f"{rng.randint(0, 2)}.{rng.randint(1, 9)}",
+        first=_ch(rng, first), analyst=f"{_ch(rng, af)} {_ch(rng, al)}",
+        univ=_ch(rng, UNIVERSITIES), wire=_ch(rng, AGENCIES),
+        reporter=f"{_ch(rng, first)} {_ch(rng, last)}",
+        rate=f"{_ri(rng, 2, 13)}.{_ch(rng, (0, 25, 5, 75))}".rstrip("0").rstrip("."),
+        took_year=str(_ch(rng, (2021, 2022, 2023, 2024))), share=str(_ri(rng, 4, 22)),
+        weekday=WEEKDAYS[(pub.weekday() - _ri(rng, 1, 3)) % 7],
+        num1=str(_ri(rng, 3, 60)), pctx=str(_ri(rng, 8, 45)), yr=str(pub.year - 1),
+        month=MONTHS[(pub.month - 1 - _ri(rng, 1, 3)) % 12],
+        pct_small=f"{_ri(rng, 0, 2)}.{_ri(rng, 1, 9)}",
     )
     f["Wire"] = _cap(f["wire"])
     return f
@@ -1192,25 +1230,25 @@ def _filler_fields(rng: Random, story_ev: dict | None, pub: _dt.date, style: str
 def _irr_fields(rng: Random, pub: _dt.date) -> dict:
     t1, t2, t3, t4 = rng.sample(TEAMS, 4)
     co1, co2, co3 = rng.sample(COMPANIES, 3)
-    first, last = NAMES[rng.choice(list(NAMES))]
+    first, last = NAMES[_ch(rng, list(NAMES))]
     c1, c2 = rng.sample(CITIES, 2)
     return dict(
         team1=t1, team2=t2, team3=t3, team4=t4, company2=co2, company3=co3,
-        player2=f"{rng.choice(first)} {rng.choice(last)}", coach2=f"{rng.choice(first)} {rng.choice(last)}",
-        festival=rng.choice(FESTIVALS), artist=rng.choice(ARTISTS),
-        year0=str(pub.year - rng.randint(5, 60)), s1=str(rng.randint(2, 4)), s2=str(rng.randint(0, 1)),
-        weekday=WEEKDAYS[(pub.weekday() - rng.randint(0, 2)) % 7],
-        player=f"{rng.choice(first)} {rng.choice(last)}", coach=f"{rng.choice(first)} {rng.choice(last)}",
-        person=f"{rng.choice(first)} {rng.choice(last)}", ordinal=rng.choice(_ORDINALS),
-        n1=str(rng.randint(2, 40)), n2=str(rng.randint(5, 25)), n3=str(rng.randint(20, 35)),
-        n4=f"{rng.randint(2, 900) * 1000:,}", crowd=f"{rng.randint(8, 80) * 1000:,}", city=c1,
-        city2=c2, year2=str(pub.year + rng.randint(1, 3)), region=rng.choice(REGIONS),
-        temp=str(rng.randint(31, 44)), wind=str(rng.randint(70, 130)), crop=rng.choice(CROPS),
-        pct=str(rng.randint(3, 30)), pct2=f"{rng.randint(1, 12)}.{rng.randint(0, 9)}",
-        amt=f"{rng.randint(1, 60)}.{rng.randint(0, 9)}", company=co1,
-        airline=rng.choice(AIRLINES), bank=rng.choice(BANKS),
-        rate=f"{rng.randint(2, 11)}.{rng.choice((0, 25, 5, 75))}".rstrip("0").rstrip("."),
-        g=f"{rng.randint(0, 4)}.{rng.randint(0, 9)}", jobs=f"{rng.randint(2, 60) * 100:,}",
+        player2=f"{_ch(rng, first)} {_ch(rng, last)}", coach2=f"{_ch(rng, first)} {_ch(rng, last)}",
+        festival=_ch(rng, FESTIVALS), artist=_ch(rng, ARTISTS),
+        year0=str(pub.year - _ri(rng, 5, 60)), s1=str(_ri(rng, 2, 4)), s2=str(_ri(rng, 0, 1)),
+        weekday=WEEKDAYS[(pub.weekday() - _ri(rng, 0, 2)) % 7],
+        player=f"{_ch(rng, first)} {_ch(rng, last)}", coach=f"{_ch(rng, first)} {_ch(rng, last)}",
+        person=f"{_ch(rng, first)} {_ch(rng, last)}", ordinal=_ch(rng, _ORDINALS),
+        n1=str(_ri(rng, 2, 40)), n2=str(_ri(rng, 5, 25)), n3=str(_ri(rng, 20, 35)),
+        n4=f"{_ri(rng, 2, 900) * 1000:,}", crowd=f"{_ri(rng, 8, 80) * 1000:,}", city=c1,
+        city2=c2, year2=str(pub.year + _ri(rng, 1, 3)), region=_ch(rng, REGIONS),
+        temp=str(_ri(rng, 31, 44)), wind=str(_ri(rng, 70, 130)), crop=_ch(rng, CROPS),
+        pct=str(_ri(rng, 3, 30)), pct2=f"{_ri(rng, 1, 12)}.{_ri(rng, 0, 9)}",
+        amt=f"{_ri(rng, 1, 60)}.{_ri(rng, 0, 9)}", company=co1,
+        airline=_ch(rng, AIRLINES), bank=_ch(rng, BANKS),
+        rate=f"{_ri(rng, 2, 11)}.{_ch(rng, (0, 25, 5, 75))}".rstrip("0").rstrip("."),
+        g=f"{_ri(rng, 0, 4)}.{_ri(rng, 0, 9)}", jobs=f"{_ri(rng, 2, 60) * 100:,}",
         month=MONTHS[(pub.month - 2) % 12],
     )
 
@@ -1229,10 +1267,10 @@ class Article:
         self.pub = pub
         self.paragraphs = paragraphs
         self.words = words
-        self.hhmm = (rng.randint(5, 22), rng.randint(0, 59))
-        first, last = NAMES[rng.choice(list(NAMES))]
-        self.author = f"{rng.choice(first)} {rng.choice(last)}"
-        self.section = rng.choice(SECTIONS[self.style])
+        self.hhmm = (_ri(rng, 5, 22), _ri(rng, 0, 59))
+        first, last = NAMES[_ch(rng, list(NAMES))]
+        self.author = f"{_ch(rng, first)} {_ch(rng, last)}"
+        self.section = _ch(rng, SECTIONS[self.style])
         self.url = (f"https://www.{self.domain}/{pub.year}/{pub.month:02d}/{pub.day:02d}/"
                     f"{_slug(title)}.html")
 
@@ -1242,8 +1280,8 @@ def _target_words(rng: Random) -> int:
     return min(1300, max(175, w))
 
 
-def _para_len(rng: Random) -> int:
-    return _weighted(rng, [(1, 2), (2, 3.5), (3, 3), (4, 1.5)])
+_para_len = _Picker([(1, 2), (2, 3.5), (3, 3), (4, 1.5)])
+_RELEVANT_KINDS = _Picker([("background", 4), ("quote", 3), ("analysis", 2), ("context", 2)])
 
 
 class _Deck:
@@ -1255,18 +1293,18 @@ class _Deck:
 
     def draw(self):
         if self.pos >= len(self.items):
-            self.rng.shuffle(self.items)
+            _shuf(self.rng, self.items)
             self.pos = 0
         self.pos += 1
         return self.items[self.pos - 1]
 
 
 def _fill(rng: Random, paras: list, words: int, target: int, decks: dict, fields: dict,
-          kinds: list) -> int:
+          kinds) -> int:
     """Append filler paragraphs until words >= target (never beyond MAX_WORDS - 80)."""
     while words < target:
         n = _para_len(rng)
-        sents = [_render(rng, decks[_weighted(rng, kinds)].draw(), fields) for _ in range(n)]
+        sents = [_render(rng, decks[kinds(rng)].draw(), fields) for _ in range(n)]
         p = " ".join(sents)
         w = len(p.split())
         if words + w > MAX_WORDS - 80:
@@ -1282,7 +1320,7 @@ def _relevant_article(ns: str, i: int, n_stories: int) -> Article:
     events = _story(ns, k)
     main = events[int(rng.random() * len(events))]
     if main["status"] == "planned":
-        pub = main["date"] - _dt.timedelta(days=rng.randint(1, 4))
+        pub = main["date"] - _dt.timedelta(days=_ri(rng, 1, 4))
     else:
         pub = main["date"] + _dt.timedelta(days=_weighted(
             rng, [(0, 3), (1, 3.5), (2, 1.5), (3, 0.8), (4, 0.5), (5, 0.3), (6, 0.3), (9, 0.2)]))
@@ -1290,33 +1328,33 @@ def _relevant_article(ns: str, i: int, n_stories: int) -> Article:
     style = OUTLETS[outlet_i][2]
     others = [e for e in events if e is not main and e["date"] <= pub + _dt.timedelta(days=6)
               and (e["date"] <= pub or e["status"] == "planned")]
-    rng.shuffle(others)
-    others = others[: rng.randint(0, len(others))]
+    _shuf(rng, others)
+    others = others[: _ri(rng, 0, len(others))]
     others.sort(key=lambda e: e["date"])
 
     mf = _event_fields(rng, main, pub, style)
     heads = _C_HEADLINE.get((main["type"], main["status"]), [])
     if not heads or rng.random() < 0.2:
         heads = heads + _C_HEADLINE.get((main["type"], "*"), [])
-    title = _render(rng, rng.choice(heads), mf)
+    title = _render(rng, _ch(rng, heads), mf)
     templates = _C_EVENT[(main["type"], main["status"])]
     order = rng.sample(range(len(templates)), len(templates))
     lead = [_render(rng, templates[order[0]], mf)]
     if main["type"] == "removal_flight":
         if main["flights"] > 1 and mf["per"] and rng.random() < 0.6:
-            lead.append(_render(rng, rng.choice(_C_FLIGHT_DETAIL), mf))
+            lead.append(_render(rng, _ch(rng, _C_FLIGHT_DETAIL), mf))
         elif main["carrier"] == "military" and rng.random() < 0.3:
-            lead.append(_render(rng, rng.choice(_C_AIRCRAFT_DETAIL), mf))
+            lead.append(_render(rng, _ch(rng, _C_AIRCRAFT_DETAIL), mf))
     paras = [" ".join(lead)]
     ff = _filler_fields(rng, main, pub, style)
     decks = {k2: _Deck(rng, v) for k2, v in _C_FILLER.items()}
-    kinds = [("background", 4), ("quote", 3), ("analysis", 2), ("context", 2)]
+    kinds = _RELEVANT_KINDS
     if rng.random() < 0.5 and len(order) > 1:   # restate the main event in other words
         paras.append(" ".join([_render(rng, decks["quote"].draw(), ff),
                                _render(rng, templates[order[1]], mf)]))
     # related events from other stories reported as context ("Mexico also blocked ...")
     if rng.random() < 0.45:
-        want = rng.randint(1, 2)
+        want = _ri(rng, 1, 2)
         for _ in range(8):
             k2 = int(rng.random() * n_stories)
             if k2 == k:
@@ -1324,15 +1362,15 @@ def _relevant_article(ns: str, i: int, n_stories: int) -> Article:
             cands = [e for e in _story(ns, k2)
                      if 0 < (pub - e["date"]).days <= 45 and e["status"] != "planned"]
             if cands:
-                others.append(rng.choice(cands))
+                others.append(_ch(rng, cands))
                 want -= 1
                 if not want:
                     break
     for ev in others:
         ef = _event_fields(rng, ev, pub, style)
-        sents = [_render(rng, rng.choice(_C_EVENT[(ev["type"], ev["status"])]), ef)]
+        sents = [_render(rng, _ch(rng, _C_EVENT[(ev["type"], ev["status"])]), ef)]
         for _ in range(_para_len(rng) - 1):
-            sents.append(_render(rng, decks[_weighted(rng, kinds)].draw(), ff))
+            sents.append(_render(rng, decks[kinds(rng)].draw(), ff))
         paras.append(" ".join(sents))
     words = sum(len(p.split()) for p in paras)
     target = _target_words(rng)
@@ -1350,10 +1388,10 @@ def _irrelevant_article(ns: str, i: int) -> Article:
     pub = _rand_date(rng, lo, hi)
     topic = _weighted(rng, [("sport", 3), ("weather", 2), ("business", 3), ("culture", 2)])
     f = _irr_fields(rng, pub)
-    title = _render(rng, rng.choice(_C_IRR_HEAD[topic]), f)
+    title = _render(rng, _ch(rng, _C_IRR_HEAD[topic]), f)
     decks = {topic: _Deck(rng, _C_IRR[topic][1:])}
     paras = [_render(rng, _C_IRR[topic][0], f)]       # the lead is the topic's key sentence
-    words = _fill(rng, paras, len(paras[0].split()), _target_words(rng), decks, f, [(topic, 1)])
+    words = _fill(rng, paras, len(paras[0].split()), _target_words(rng), decks, f, lambda _rng: topic)
     return Article(rng, title, int(rng.random() * len(OUTLETS)), pub, paras, words)
 
 
@@ -1381,36 +1419,36 @@ def _near_copy(src: Article, i: int, ns: str, src_words: int) -> Article:
     # cut a non-lead paragraph, or add one (an extra quote/background line)
     x = rng.random()
     if x < 0.3 and len(paras) > 3 and words > 260:
-        j = rng.randint(1, len(paras) - 1)
+        j = _ri(rng, 1, len(paras) - 1)
         words -= len(paras[j].split())
         del paras[j]
     elif x < 0.5 and words < MAX_WORDS - 200:
-        ff = {"Wire": _cap(rng.choice(AGENCIES))}
-        p = rng.choice(["Advertisement", "{Wire} contributed to this report.",
+        ff = {"Wire": _cap(_ch(rng, AGENCIES))}
+        p = _ch(rng, ["Advertisement", "{Wire} contributed to this report.",
                         "Related coverage is available on our website."]).format_map(ff)
-        j = rng.randint(1, len(paras))
+        j = _ri(rng, 1, len(paras))
         paras.insert(j, p)
         words += len(p.split())
-    first, last = NAMES[rng.choice(list(NAMES))]
+    first, last = NAMES[_ch(rng, list(NAMES))]
     bf = {"src": src.outlet, "srcdom": src.domain, "year": str(src.pub.year),
-          "reporter": f"{rng.choice(first)} {rng.choice(last)}",
-          "editor": f"{rng.choice(first)} {rng.choice(last)}"}
+          "reporter": f"{_ch(rng, first)} {_ch(rng, last)}",
+          "editor": f"{_ch(rng, first)} {_ch(rng, last)}"}
     if rng.random() < 0.7:
-        p = rng.choice(NEAR_PREFIX).format_map(bf)
+        p = _ch(rng, NEAR_PREFIX).format_map(bf)
         paras.insert(0, p)
         words += len(p.split())
-    for s in rng.sample(NEAR_SUFFIX, rng.randint(1, 2)):
+    for s in rng.sample(NEAR_SUFFIX, _ri(rng, 1, 2)):
         p = s.format_map(bf)
         paras.append(p)
         words += len(p.split())
     t = src.title
-    title = rng.choice(HEAD_TWEAKS).format(t=t)
+    title = _ch(rng, HEAD_TWEAKS).format(t=t)
     if title == t or rng.random() < 0.5:
-        title = f"{t} as {rng.choice(['tensions rise', 'row deepens', 'officials respond', 'pressure grows'])}"
+        title = f"{t} as {_ch(rng, ['tensions rise', 'row deepens', 'officials respond', 'pressure grows'])}"
     outlet_i = int(rng.random() * len(OUTLETS))
     if OUTLETS[outlet_i][0] == src.outlet:
         outlet_i = (outlet_i + 1) % len(OUTLETS)
-    pub = src.pub + _dt.timedelta(days=rng.choice((0, 0, 0, 1, 1, 2)))
+    pub = src.pub + _dt.timedelta(days=_ch(rng, (0, 0, 0, 1, 1, 2)))
     return Article(rng, title, outlet_i, pub, paras, words)
 
 
@@ -1487,8 +1525,8 @@ def _block_plan(ns: str, b: int, n: int, allow_dup: bool) -> tuple[list, list]:
     kinds += [K_ORIG] * (n - len(kinds))
     fmts = [F_HTML] * round(n * SHARE_HTML) + [F_JSONL] * round(n * SHARE_JSONL)
     fmts += [F_TXT] * (n - len(fmts))
-    rng.shuffle(kinds)
-    rng.shuffle(fmts)
+    _shuf(rng, kinds)
+    _shuf(rng, fmts)
     if b == 0:  # the very first slot must be an original txt so copies have a source
         j = kinds.index(K_ORIG)
         kinds[0], kinds[j] = kinds[j], kinds[0]

@@ -193,6 +193,8 @@ def build_events(
     """Group mentions into events, with stable ids and the changes since `previous`."""
     if mentions["mention_id"].duplicated().any():
         raise ValueError("mention_id must be unique")
+    if articles["article_id"].duplicated().any():
+        raise ValueError("article_id must be unique")
     article_info = _articles(articles)
     clusters = cluster_mentions(_records(mentions, article_info))
     mention_ids = [sorted(m.mention_id for m in c) for c in clusters]

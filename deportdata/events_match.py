@@ -82,6 +82,7 @@ class MentionRecord:
     published: date | None
     interval: tuple[int, int] | None = field(init=False)
     people_range: tuple[float, float] | None = field(init=False)
+    hard: tuple = field(init=False)
     signature: tuple = field(init=False)
 
     def __post_init__(self) -> None:
@@ -101,12 +102,16 @@ class MentionRecord:
             types = self.aircraft_type.replace(",", ";").split(";")
             aircraft = frozenset(t.strip().upper() for t in types if t.strip())
         location = place_key(self.location) if self.event_type == "detention" else ""
-        # Everything `compatible` and `_score` read, so identical accounts are compared once.
-        self.signature = (
-            self.interval, self.precision, None if self.interval else self.published,
+        # The attributes that never differ inside an event (see `hard_conflict`).
+        self.hard = (
             self.carrier if self.event_type == "removal_flight" else None, outcome,
             self.measure if self.event_type == "coercive_measure" else None, asset, location, aircraft,
+        )
+        # Everything the pairwise rules and cluster scoring read: identical accounts are compared once.
+        self.signature = (
+            self.hard, self.interval, self.precision, None if self.interval else self.published,
             self.flight_count, self.people_range, self.quantity, self.quantity_unit, self.status,
+            self.people_count, self.carrier, self.location, self.aircraft_type, self.measure,
         )
 
     @property
@@ -190,13 +195,15 @@ def date_fit(a: MentionRecord, b: MentionRecord) -> tuple[bool, bool]:
 
 
 def hard_conflict(a: MentionRecord, b: MentionRecord) -> bool:
-    sa, sb = a.signature, b.signature
-    for i in (3, 4, 5, 6, 7):  # carrier, outcome, measure, asset, place
-        if sa[i] and sb[i] and sa[i] != sb[i]:
-            if i == 7 and (sa[i] in sb[i] or sb[i] in sa[i]):
-                continue
+    """Carrier, flight outcome, measure, deployed asset, place or aircraft types differ."""
+    for x, y in zip(a.hard[:4], b.hard[:4]):
+        if x and y and x != y:
             return True
-    return bool(sa[8] and sb[8] and not (sa[8] & sb[8]))
+    place_a, place_b = a.hard[4], b.hard[4]
+    if place_a and place_b and place_a not in place_b and place_b not in place_a:
+        return True
+    types_a, types_b = a.hard[5], b.hard[5]
+    return bool(types_a and types_b and not types_a & types_b)
 
 
 COUNT_FIELDS = ("flight_count", "people_count", "quantity")

@@ -28,12 +28,12 @@ def mention_id(article_id: str, event_type: str, start: int, end: int, ordinal: 
 
 
 def _article_deporter(features) -> str | None:
-    """The country removals come from when a sentence does not say: the US in most of this news."""
-    named = Counter(h.iso3 for f in features if f.deport_context for h in f.countries)
-    if named.get(US) or any(h.iso3 == US for f in features for h in f.countries):
+    """The country removals come from when a sentence does not say: the US whenever the article
+    names it (most of this news), else the country most often named as an origin."""
+    if any(h.iso3 == US for f in features for h in f.countries):
         return US
     origins = Counter(h.iso3 for f in features for h in f.countries if f.role(h) == "origin")
-    return origins.most_common(1)[0][0] if origins else (named.most_common(1)[0][0] if named else None)
+    return origins.most_common(1)[0][0] if origins else None
 
 
 def _clauses(f: SentenceFeatures, published: dt.date | None) -> list[SentenceFeatures]:

@@ -20,12 +20,14 @@ _PATTERNS = [
     ("iso", re.compile(r"\b(?P<year>20\d\d)-(?P<m>\d\d)-(?P<d>\d\d)\b")),
     ("month_day", re.compile(_MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(?P<year>20\d\d))?")),
     ("day_month", re.compile(r"\b(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"(?:,?\s+(?P<year>20\d\d))?")),
-    ("month_year", re.compile(r"\b(?:in|since|during|by|until|early|late|mid-?)\s+" + _MONTH + r"(?:\s+(?P<year>20\d\d))?\b")),
+    ("month_year", re.compile(r"\b(?:in|since|during|by|until|early|late|mid-?|in mid-?|in early|in late)\s*" + _MONTH
+                              + r"(?:\s+(?P<year>20\d\d))?\b")),
     ("weekday", re.compile(r"\b(?P<last>last\s+|this\s+|next\s+|on\s+|late\s+|early\s+)?(?P<weekday>Monday|Tuesday|"
                            r"Wednesday|Thursday|Friday|Saturday|Sunday)\b")),
     ("relative_day", re.compile(r"\b(?P<word>yesterday|today|tonight|the day before|the previous day)\b", re.I)),
     ("relative_week", re.compile(r"\b(?P<which>last|this|earlier this|next|the previous|the past)\s+week(?:end)?\b", re.I)),
     ("relative_month", re.compile(r"\b(?P<which>last|this|earlier this|next|the previous)\s+month\b", re.I)),
+    ("relative_year", re.compile(r"\b(?P<which>last|this|earlier this|the previous|next)\s+year\b", re.I)),
     ("year", re.compile(r"\b(?:in|since|during|by)\s+(?P<year>20\d\d)\b")),
 ]
 
@@ -112,6 +114,9 @@ def resolve(kind: str, m: re.Match, published: dt.date | None, future: bool) -> 
         elif which == "next":
             first = (first + dt.timedelta(days=32)).replace(day=1)
         return EventDate(first, "month")
+    if kind == "relative_year":
+        offset = {"last": -1, "the previous": -1, "next": 1}.get(g["which"].lower(), 0)
+        return EventDate(dt.date(published.year + offset, 1, 1), "year")
     return UNKNOWN
 
 

@@ -45,10 +45,15 @@ CARRIER_PATTERNS = [
 ]
 _DEST_CUE = re.compile(r"(?:\bto|\binto|\bin|\bfor|\bbound for|\bback to|\btoward|\btowards|\bat|\breached|"
                        r"\blanded in|\barrived in|\bwith destination|\bdestined for)(?: the)?\s*$", re.I)
-_ORIGIN_CUE = re.compile(r"(?:\bfrom|\bby|\bout of|\bleft)(?: the)?\s*$", re.I)
+# "from X" marks the deporting country after a removal word ("deported from the U.S.", "a flight
+# from Mexico"), but the people's origin after a people noun ("five men from Vietnam").
+_ORIGIN_CUE = re.compile(r"(?:\b(?:deport\w*|flights?|planes?|aircraft|jets?|charters?|removed|expelled|returned|"
+                         r"departed|took off|left|sent back|flown|arriv\w+|came|coming)\b[^,;.]{0,20}\bfrom|"
+                         r"\bout of|\bleft|\bby)(?: the)?\s*$", re.I)
+_PEOPLE_FROM_CUE = re.compile(rf"(?:{PEOPLE_NOUNS}|deportees)\b[^;.]{{0,30}}\bfrom(?: the)?\s*$", re.I)
 DEPORT_RE = re.compile(r"deport|migrant|immigra|asylum|\bremovals?\b|repatriat|expel|expuls|returnees|"
-                       r"illegal aliens|\baliens\b|undocumented|detainee|nationals|\bICE\b|shackle|"
-                       r"third[- ]country|\bcitizens\b", re.I)
+                       r"illegal aliens|\baliens\b|undocumented|detainee|nationals|\bICE\b|shackle|handcuff|"
+                       r"third[- ]country|\bcitizens\b|compatriots|\breturned\b", re.I)
 FUTURE_RE = re.compile(r"\b(?:will|would|plans? to|planning|planned|scheduled|expected to|set to|is to|are to|"
                        r"intends? to|intend|preparing to|prepares|going to|to be deported|upcoming)\b", re.I)
 
@@ -86,7 +91,9 @@ class SentenceFeatures:
         """'origin', 'destination', 'people' (demonym of the people concerned) or ''."""
         before = self.text[max(0, hit.start - 24):hit.start]
         after = self.text[hit.end:hit.end + 40]
-        if _ORIGIN_CUE.search(before):
+        if _PEOPLE_FROM_CUE.search(self.text[max(0, hit.start - 60):hit.start]):
+            return "people"
+        if _ORIGIN_CUE.search(self.text[max(0, hit.start - 60):hit.start]):
             return "origin"
         if _DEST_CUE.search(before):
             return "destination"
@@ -144,7 +151,7 @@ def clause_spans(text: str) -> list[tuple[int, int]]:
 
 
 _FUTURE_BEFORE_DATE = re.compile(r"\b(?:will|is (?:scheduled|set|expected|due) to|are (?:scheduled|set|expected|due) to|"
-                                 r"next|upcoming)\b[^.]{0,40}$", re.I)
+                                 r"is expected|are expected|next|upcoming)\b[^.]{0,110}$", re.I)
 
 
 def sentence_features(text: str, start: int, paragraph: int, published: dt.date | None) -> SentenceFeatures:

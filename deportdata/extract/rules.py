@@ -99,22 +99,27 @@ SPECIFIC_FLIGHT = _rx(r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|te
 ANAPHORIC_FLIGHT = _rx(r"^\W*(?:the (?:other )?(?:\w+ )?(?:flights?|planes?|aircraft|jets?)|the other (?:two|three|"
                        r"four|\d+)|(?:it|they) (?:landed|arrived|departed|took off))\b")
 FLIGHT_STATUS = [
-    ("refused", _rx(r"\b(?:rejected|rejects|reject|turned (?:\w+ )?away|turn (?:\w+ )?away|blocked|blocks|barred|"
-                    r"denied|denies|refused|refuses|refuse|did not allow|didn't allow|would not allow|"
+    ("refused", _rx(r"\b(?:rejected|rejects|reject|turned (?:\w+ )?away|turn (?:\w+ )?away|turning (?:\w+ )?away|"
+                    r"blocked|blocks|barred|deny the entry|denied entry|"
+                    r"denied|denies|refused|refuses|refuse|no longer accept|did not allow|didn't allow|would not allow|"
                     r"wouldn't allow|will not allow|won't allow|not (?:be )?allowed to land|could not land|"
                     r"(?:approval|permission|authori[sz]ation|clearance)\b[^.]{0,40}\b(?:withdrawn|revoked|"
                     r"denied|refused|rescinded)|withdrew (?:its |their )?(?:approval|permission|authori[sz]ation)|"
                     r"did not leave|never left)\b")),
-    ("cancelled", _rx(r"\b(?:cancell?ed|called off|scrapped|grounded|postponed indefinitely)\b")),
+    ("cancelled", _rx(r"\b(?:cancell?ed|cancels|called off|scrap(?:ped|s)|grounded|postponed indefinitely|"
+                      r"(?:was|were|has been|have been) suspended|suspends)\b")),
     ("diverted", _rx(r"\b(?:diverted|rerouted|re-routed|redirected|turned around|turn around|turned back|"
                      r"forced to return|returned to (?:the )?(?:U\.?S\.?|United States|base)|made an unscheduled)\b")),
-    ("landed", _rx(r"\b(?:landed|landing in|lands|touched down|arrived|arrives|arriving|reached|disembarked|"
-                   r"deplaned|got off|were received|was received|were flown|was flown|were deported to|"
-                   r"were returned to|were repatriated|was deported to|flew \w+ (?:\w+ )?(?:back )?to)\b")),
+    ("landed", _rx(r"\b(?:landed|landing in|lands|land at|land in|touched down|touches down|arrived|arrives|"
+                   r"arriving|reached|disembark(?:ed|s)?|deplane[ds]?|got off|get off|step(?:ped|s)? off|"
+                   r"leave (?:a|the) plane|left (?:a|the) plane|were received|was received|were flown|was flown|"
+                   r"were deported to|were returned to|were repatriated|was deported to|flew (?:\w+ ){1,3}to|"
+                   r"received (?:\w+ ){0,4}(?:flights?|planes?|charters?)|received \d[\d,]* |brought (?:\w+ ){1,4}"
+                   r"(?:home|back)|took (?:\w+ ){1,3}to|have now taken|has now taken)\b")),
     ("departed", _rx(r"\b(?:departed|departs|took off|takes off|left|leaves|on (?:its|their|the) way|en route|"
                      r"headed (?:to|for|back)|heading (?:to|for|back)|bound for|sent|carrying|carried|"
                      r"transporting|with destination)\b")),
-    ("planned", _rx(r"\b(?:will|would|plans?|planning|planned|scheduled|expected to|set to|is to|are to|"
+    ("planned", _rx(r"\b(?:will|would|plans?|planning|planned|scheduled|expected|set to|is to|are to|"
                     r"preparing|intends?|upcoming|to be deported)\b")),
 ]
 STATED_POSITION = _rx(rf"\b{SPEECH}\b[^.]{{0,60}}\b(?:would|will|won't|wouldn't)\b(?:\s+not)?\b")
@@ -139,6 +144,32 @@ def _destination(f: SentenceFeatures, deporter: str | None, ctx: Context) -> tup
     return ctx.last_destination, ctx.last_location
 
 
+SINGULAR_FLIGHT = _rx(r"\b(?:a|an|the|one|another|first|second|third|fourth|fifth|latest|last|single|this|its)\s+"
+                      r"(?:(?!(?:of|to|for|with|and|from)\b)[\w.’'-]+\s+){0,4}?(?:flight|plane|aircraft|jet|airplane|"
+                      r"airliner|charter|C-17|C-130|C-5|Boeing \d{3}|Airbus A\d{3})(?![\w-])(?!s\b)")
+PLURAL_FLIGHTS = _rx(r"\b(?:flights|planes|jets|airplanes|airliners|charters|C-17s|C-130s)\b")
+NTH_OF_N = _rx(r"\b(?:first|second|third|last|one) of (?:the )?(?:two|three|four|five|six|\d+)\b")
+OTHER_N = _rx(r"\bthe other (two|three|four|five|\d+)\b|\bboth (?:flights|planes)\b")
+_SMALL = {"two": 2, "three": 3, "four": 4, "five": 5}
+
+
+def _flight_count(f: SentenceFeatures) -> int | None:
+    if NTH_OF_N.search(f.text):
+        return 1
+    flights = [c for c in f.counted if c.noun_class == "flights"]
+    if flights:
+        return int(flights[0].value)
+    other = OTHER_N.search(f.text)
+    if other:
+        word = (other.group(1) or "two").lower()
+        return _SMALL.get(word) or int(word)
+    if SINGULAR_FLIGHT.search(f.text) and not PLURAL_FLIGHTS.search(f.text):
+        return 1
+    if re.search(r"\b(?:flight|plane|charter)\b(?!s)", f.text, re.I) and not PLURAL_FLIGHTS.search(f.text):
+        return 1
+    return None
+
+
 def code_removal_flight(f: SentenceFeatures, ctx: Context) -> list[dict]:
     noun = FLIGHT_NOUN.search(f.text)
     anaphoric = ANAPHORIC_FLIGHT.search(f.text) and ctx.last_was_flight
@@ -146,16 +177,24 @@ def code_removal_flight(f: SentenceFeatures, ctx: Context) -> list[dict]:
                               f.text, re.I)
     if not (noun or anaphoric or people_landed):
         return []
-    if not (f.deport_context or anaphoric):
+    landing_refused = re.search(r"\bto land\b|\blanding\b", f.text, re.I) and (f.carrier or f.countries)
+    if not (f.deport_context or anaphoric or landing_refused):
         return []
     if re.search(r"\b(?:moved|stationed|staged|positioned|deployed|dispatched) (?:\w+ ){0,3}(?:to|at|in)\b", f.text, re.I) \
             and not re.search(r"\b(?:carrying|with) (?:\w+ )?(?:migrants|deportees)", f.text, re.I):
         return []  # aircraft sent to a base: a military deployment, not a removal flight
     status = next((name for name, pattern in FLIGHT_STATUS if pattern.search(f.text)), "unknown")
     specific = SPECIFIC_FLIGHT.search(f.text) or anaphoric or people_landed
-    if status == "unknown" and not specific:
-        return []  # "deportation flights" in general: no flight is reported
+    if status in ("unknown", "planned") and not specific:
+        return []  # "deportation flights" in general, or a stated intention: no flight is reported
+    if status == "planned" and STATED_POSITION.search(f.text) and not re.search(
+            r"\b(?:presidential|its own|our) (?:plane|aircraft)", f.text, re.I):
+        return []
+    if status == "unknown" and not (f.counted or f.countries or f.places):
+        return []
     if status == "refused":
+        if re.match(r"\W*[“\"]", f.text):
+            return []  # a quoted refusal is the government's stated position
         if STATED_POSITION.search(f.text) and not re.search(r"\bdid not leave\b|\bnever left\b", f.text, re.I):
             return []  # a government saying it would not allow flights is a diplomatic response (rule 2)
         if not SPECIFIC_FLIGHT.search(f.text) and not anaphoric:
@@ -169,17 +208,7 @@ def code_removal_flight(f: SentenceFeatures, ctx: Context) -> list[dict]:
             partner = refusers[0].iso3
     if status == "unknown" and partner and not f.future and specific:
         status = "landed"  # a past flight of deportees to a named country is reported once it arrived
-    flights = [c for c in f.counted if c.noun_class == "flights"]
-    flight_count = int(flights[0].value) if flights else None
-    if flight_count is None:
-        other = re.search(r"\bthe other (two|three|four|five|\d+)\b|\bboth (?:flights|planes)\b", f.text, re.I)
-        singular = re.search(r"\b(?:a|an|the|one)\s+(?:[\w.-]+\s+){0,3}?(?:flight|plane|aircraft|jet|airplane)\b"
-                             r"(?!s)", f.text, re.I)
-        if other:
-            flight_count = {"two": 2, "three": 3, "four": 4, "five": 5}.get((other.group(1) or "two").lower()) \
-                or int(other.group(1))
-        elif singular and not re.search(r"\bflights\b|\bplanes\b", f.text, re.I):
-            flight_count = 1
+    flight_count = _flight_count(f)
     people, qualifier = _people(f, flight_count)
     return [_record("removal_flight", status, f, deporter, partner, location=location, carrier=f.carrier,
                     aircraft_type=";".join(f.aircraft) or None, flight_count=flight_count, people_count=people,
@@ -249,30 +278,32 @@ AGREEMENT_STATUS = [
     ("in_force", _rx(r"\b(?:under (?:the|this|that|a) (?:deal|agreement|arrangement|accord|pact)|in force|in effect|"
                      r"took effect|takes effect|first (?:flight|group|deportees)|implemented|already (?:been )?"
                      r"(?:sent|flown|received|deported))\b")),
-    ("signed", _rx(r"\b(?:signed|reached|struck|sealed|finali[sz]ed|clinched|concluded|agreed to (?:accept|receive|"
-                   r"take|host|house)|agrees to (?:accept|receive|take)|has agreed|have agreed|had agreed|"
-                   r"will (?:accept|receive|take in|house))\b")),
+    ("signed", _rx(r"\b(?:signed|reached|struck|sealed|finali[sz]ed|clinched|concluded|agreed|agrees|"
+                   r"will (?:accept|receive|take in|house)|would take in|would (?:accept|receive))\b")),
     ("negotiating", _rx(r"\b(?:negotiat\w*|working on|works? (?:together )?with|in talks|talks|discuss\w*|seeking|"
                         r"seeks|sought|try to reach|trying to reach|pursu\w+|exploring|approached|hopes?)\b")),
-    ("proposed", _rx(r"\b(?:propos\w+|offered|offers?|floated|suggested|plans? to send|would send|pitched)\b")),
+    ("proposed", _rx(r"\b(?:propos\w+|offered|offers?|floated|suggested|plans? to send|would send|pitched|"
+                     r"(?:has |have )?asked|requested|urged)\b")),
 ]
-RECEIVE_DEPORTEES = _rx(r"\b(?:accept|receive|take|host|house|admit)\w*\b[^.]{0,60}\b(?:migrants|deportees|"
-                        r"deported|third[- ]country|non-citizens|nationals of other|from other countries|"
-                        r"from third|criminals|prisoners|people)\b|\bsend\b[^.]{0,40}\bmigrants\b[^.]{0,20}\bto\b")
+RECEIVE_DEPORTEES = _rx(r"\b(?:accept|receive|take|host|house|admit|jail|serve as)\w*\b[^.]{0,60}\b(?:third[- ]country|"
+                        r"non-citizens|nationals of other|other nationalities|any nationality|from other (?:countries|"
+                        r"nations)|from third|third countries|non-\w+ (?:deportees|migrants)|(?:migrants|deportees|"
+                        r"people|criminals|prisoners) (?:deported )?from (?:the )?(?:U\.?S\.?|United States|America))\b|"
+                        r"\bsend\b[^.]{0,40}\bmigrants\b[^.]{0,20}\bto\b|\bbridge\b[^.]{0,20}\bcountry")
 
 
-def _agreement_pair(f: SentenceFeatures, owner: CountryHit | None, others: list[CountryHit],
-                    deporter: str | None) -> tuple[str, str] | None:
-    if owner and others:
-        partner = next((h.iso3 for h in others if h.iso3 != owner.iso3), None)
-        return (owner.iso3, partner) if partner else None
-    if len(others) >= 2 and others[0].iso3 != others[1].iso3:
-        first, second = others[0].iso3, others[1].iso3
-        return (second, first) if second == deporter else (first, second)
-    single = owner or (others[0] if others else None)
-    if single and deporter and single.iso3 != deporter:
-        return deporter, single.iso3
-    return None
+def _agreement_pairs(owner: CountryHit | None, others: list[CountryHit], deporter: str | None,
+                     f: SentenceFeatures) -> list[tuple[str, str]]:
+    """Country pairs of one named arrangement: the deporting country and each receiving one."""
+    parties = _unique(([owner] if owner else []) + [h for h in others if f.role(h) != "people"])
+    codes = [h.iso3 for h in parties]
+    if deporter and deporter in codes and len(codes) >= 2:
+        return [(deporter, c) for c in codes if c != deporter]
+    if len(codes) >= 2:
+        return [(codes[0], codes[1])]
+    if len(codes) == 1 and deporter and codes[0] != deporter:
+        return [(deporter, codes[0])]
+    return []
 
 
 def code_agreement(f: SentenceFeatures, ctx: Context) -> list[dict]:
@@ -293,8 +324,11 @@ def code_agreement(f: SentenceFeatures, ctx: Context) -> list[dict]:
     records: list[dict] = []
     for begin, noun_start, end, owner in windows:
         text = f.text[begin:end]
-        if not (DEPORT_RE.search(text) or RECEIVE_DEPORTEES.search(text)):
+        named_arrangement = owner is not None and owner.end >= noun_start - 2  # "the Rwanda scheme"
+        if not (DEPORT_RE.search(text) or RECEIVE_DEPORTEES.search(text) or named_arrangement):
             continue
+        if re.search(r"\breceive (?:a|the|its|\w+ more)? ?(?:\w+ )?(?:flights?|planes?)\b", text, re.I):
+            continue  # receiving a flight is the flight itself
         if f.text[noun_start:noun_start + 4].lower() == "plan" and not RECEIVE_DEPORTEES.search(text) \
                 and not re.search(r"\bplan to (?:send|deport|transfer|fly)", text, re.I):
             continue
@@ -305,12 +339,14 @@ def code_agreement(f: SentenceFeatures, ctx: Context) -> list[dict]:
             [h for h in hits if begin <= h.start < end and h is not owner]
         if not others and not owner:
             others = f.fallback_countries()
-        pair = _agreement_pair(f, owner, others, deporter)
-        if pair is None or any({r["actor_country"], r["partner_country"]} == set(pair) for r in records):
-            continue
-        people, qualifier = _people(f, None)
-        records.append(_record("agreement", status, f, pair[0], pair[1], people_count=people,
-                               people_qualifier=qualifier))
+        deporter_here = deporter if any(h.iso3 == deporter for h in hits if begin <= h.start < end) \
+            or not owner else None
+        for pair in _agreement_pairs(owner, others, deporter_here or (deporter if not others else None), f):
+            if any({r["actor_country"], r["partner_country"]} == set(pair) for r in records):
+                continue
+            people, qualifier = _people(f, None)
+            records.append(_record("agreement", status, f, pair[0], pair[1], people_count=people,
+                                   people_qualifier=qualifier))
     return records
 
 
