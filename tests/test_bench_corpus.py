@@ -66,7 +66,7 @@ def built(tmp_path_factory) -> tuple[Path, CorpusStats]:
 # ---------------------------------------------------------------------------- tests
 def test_deterministic(tmp_path, built):
     root, _ = built
-    again = generate_corpus(tmp_path / "b", SIZE, seed=0)
+    again = generate_corpus(tmp_path / "b", SIZE, seed=0, threaded=False)
     assert _hashes(root) == _hashes(tmp_path / "b")
     other = generate_corpus(tmp_path / "c", 50, seed=1)
     assert other.n_articles == 50

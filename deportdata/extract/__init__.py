@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections import Counter
 
 from deportdata.extract.features import SentenceFeatures, clause_spans, sentence_features
@@ -17,7 +18,7 @@ from deportdata.extract.rules import US, Context, code_sentence
 from deportdata.extract.sentences import split_sentences
 
 EXTRACTOR_NAME = "rules"
-EXTRACTOR_VERSION = "0.3.0"
+EXTRACTOR_VERSION = "0.4.0"
 EXTRACTOR = f"{EXTRACTOR_NAME}-{EXTRACTOR_VERSION}"
 LANGUAGES = ("en",)
 
@@ -51,6 +52,42 @@ def _clauses(f: SentenceFeatures, published: dt.date | None) -> list[SentenceFea
     return out
 
 
+# A refusal followed by an alternative offer is acceptance on terms ("will not accept military
+# flights, but we will send our presidential plane").
+CONDITIONAL_ALTERNATIVE = re.compile(r"\bnot (?:accept|allow|receive)\b[^.]*\bbut\b[^.]*\b(?:send|accept|receive|"
+                                     r"civilian|commercial|presidential)\b", re.I)
+FOLLOW_UP = re.compile(r"^\W*(?:the|these|those|both|all)\s+(?:\w+\s+){0,2}(?:flights?|planes?|aircraft|jets?)\b|"
+                       r"\beach of the (?:\w+ )?(?:flights|planes)\b|^\W*(?:it|they) (?:landed|arrived|carried|"
+                       r"departed|took off)\b", re.I)
+_FILLABLE = ("carrier", "aircraft_type", "flight_count", "people_count", "people_qualifier", "location")
+
+
+def _continues(f: SentenceFeatures, rec: dict, previous: dict) -> bool:
+    """Whether a flight sentence only adds detail to the previous flight mention ("The planes
+    carried 220 Guatemalans in all."), rather than reporting another flight."""
+    if not FOLLOW_UP.search(f.text) or re.search(r"\bother\b", f.text, re.I):
+        return False
+    if rec["partner_country"] not in (None, previous["partner_country"]):
+        return False
+    return all(rec[k] is None or previous[k] is None or rec[k] == previous[k] for k in ("flight_count", "carrier"))
+
+
+def _merge_follow_up(previous: dict, rec: dict, body: str, end: int) -> None:
+    """Fill the previous mention's unknowns from the follow-up and stretch its evidence over both."""
+    for key in _FILLABLE:
+        if previous[key] is None and rec[key] is not None:
+            previous[key] = rec[key]
+            if key == "people_count":
+                previous["people_qualifier"] = rec["people_qualifier"]
+    if previous["status"] == "unknown":
+        previous["status"] = rec["status"]
+    if previous["date_precision"] == "unknown" and rec["date_precision"] != "unknown":
+        previous["event_date"], previous["date_precision"] = rec["event_date"], rec["date_precision"]
+    previous["char_end"] = end
+    previous["sentence"] = body[previous["char_start"]:end]
+    previous["mention_id"] = mention_id(previous["article_id"], "removal_flight", previous["char_start"], end)
+
+
 def _confidence(rec: dict, from_context: bool, deporter_named: bool) -> float:
     score = 0.8
     if from_context:
@@ -69,34 +106,50 @@ def extract_mentions(article_id: str, body: str, paragraph_starts: tuple[int, ..
         return []
     sentences = split_sentences(body, paragraph_starts)
     features = [sentence_features(body[s.start:s.end], s.start, s.paragraph, published) for s in sentences]
-    ctx = Context(deporter=_article_deporter(features))
+    ctx = Context(deporter=_article_deporter(features), article_deport=any(f.deport_context for f in features))
     mentions: list[dict] = []
     ordinals: Counter = Counter()
     previous_paragraph = -1
+    last_flight: dict | None = None
     for sentence, f in zip(sentences, features):
-        if sentence.paragraph - previous_paragraph > 1:
-            ctx.last_destination = ctx.last_location = None
+        if sentence.paragraph != previous_paragraph:
+            ctx.recent_deport = False
+            if sentence.paragraph - previous_paragraph > 1:
+                ctx.last_destination = ctx.last_location = None
         previous_paragraph = sentence.paragraph
         named = {h.iso3 for h in f.countries + f.places}
+        records = [rec for clause in _clauses(f, published) for rec in code_sentence(clause, ctx)]
+        if CONDITIONAL_ALTERNATIVE.search(f.text):
+            for rec in records:
+                if rec["event_type"] == "diplomatic_response" and rec["status"] == "refusal":
+                    rec["status"] = "conditions"
         flight_seen = False
-        for clause in _clauses(f, published):
-            for rec in code_sentence(clause, ctx):
-                key = (rec["event_type"], sentence.start, sentence.end)
-                from_context = bool(rec["partner_country"]) and rec["partner_country"] not in named
-                rec.update(
-                    mention_id=mention_id(article_id, rec["event_type"], sentence.start, sentence.end,
-                                          ordinals[key]),
-                    article_id=article_id, event_id=None, sentence=f.text, char_start=sentence.start,
-                    char_end=sentence.end, extractor=EXTRACTOR,
-                    confidence=_confidence(rec, from_context, rec["actor_country"] in named),
-                )
-                ordinals[key] += 1
-                mentions.append(rec)
-                if rec["event_type"] == "removal_flight":
-                    flight_seen = True
-                    ctx.last_destination = rec["partner_country"] or ctx.last_destination
-                    ctx.last_location = rec["location"] or ctx.last_location
-        ctx.last_was_flight = flight_seen or (ctx.last_was_flight and not f.countries and not flight_seen)
+        for rec in records:
+            if rec["event_type"] == "removal_flight" and last_flight is not None and _continues(f, rec, last_flight):
+                _merge_follow_up(last_flight, rec, body, sentence.end)
+                flight_seen = True
+                continue
+            key = (rec["event_type"], sentence.start, sentence.end)
+            from_context = bool(rec["partner_country"]) and rec["partner_country"] not in named
+            rec.update(
+                mention_id=mention_id(article_id, rec["event_type"], sentence.start, sentence.end, ordinals[key]),
+                article_id=article_id, event_id=None, sentence=f.text, char_start=sentence.start,
+                char_end=sentence.end, extractor=EXTRACTOR,
+                confidence=_confidence(rec, from_context, rec["actor_country"] in named),
+            )
+            ordinals[key] += 1
+            mentions.append(rec)
+            if rec["event_type"] == "removal_flight":
+                flight_seen = True
+                last_flight = rec
+                ctx.last_destination = rec["partner_country"] or ctx.last_destination
+                ctx.last_location = rec["location"] or ctx.last_location
+        if not flight_seen and (records or f.countries):
+            last_flight = None
+        ctx.last_was_flight = flight_seen or (ctx.last_was_flight and not f.countries)
+        ctx.recent_deport = f.deport_context
+        others = [h.iso3 for h in f.countries if h.iso3 != ctx.deporter and f.role(h) != "origin"]
+        ctx.last_country = others[0] if others else (ctx.last_country if not f.countries else None)
     return mentions
 
 

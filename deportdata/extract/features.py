@@ -10,7 +10,7 @@ from deportdata.extract.dates import UNKNOWN, EventDate, find_dates
 from deportdata.extract.gazetteer import CountryHit, default_gazetteer
 from deportdata.extract.numbers import Count, find_counts
 
-PEOPLE_NOUNS = (r"migrants?|deportees?|people|persons?|individuals|nationals|citizens|immigrants?|passengers|"
+PEOPLE_NOUNS = (r"migrants?|deportees?|people|persons?|individuals|nationals|citizens|immigrants?|passengers|members|"
                 r"detainees?|returnees?|men|women|children|minors|families|aliens|prisoners|inmates|"
                 r"gang members|criminals|asylum[- ]seekers|refugees|foreigners|residents|travell?ers|evacuees")
 TROOP_NOUNS = r"troops|soldiers|marines|service ?members|guardsmen|guard members|personnel|military police"
@@ -108,6 +108,8 @@ def _counted(text: str) -> list[Counted]:
     out = []
     for count in find_counts(text):
         rest = text[count.end:]
+        if re.search(r"\b(?:including|among them|of whom|of them)\s*$", text[:count.start]):
+            continue  # a part of a total already counted
         if _NOT_PEOPLE_AFTER.match(rest.lstrip()):
             continue
         for noun_class, pattern in _NOUN_CLASSES:
@@ -119,9 +121,15 @@ def _counted(text: str) -> list[Counted]:
                 break
         else:
             # "104 Indians", "200 Venezuelans": a count followed by a plural demonym counts people
-            hits = default_gazetteer().find(rest[:30])
-            if hits and hits[0].start <= 1 and hits[0].kind == "demonym" and hits[0].text.endswith("s"):
-                out.append(Counted(count.value, count.qualifier, "people", count.start, count.end + hits[0].end))
+            if re.match(r"\s*-beds?\b", rest):
+                out.append(Counted(count.value, count.qualifier, "beds", count.start, count.end + 4))
+                continue
+            # "104 Indians", "64 deported Ecuadorians": a count before a plural demonym counts people
+            lead = re.match(r"\s*(?:(?:deported|illegal|undocumented|detained|returned|alleged|expelled)\s+)*", rest)
+            hits = default_gazetteer().find(rest[lead.end():lead.end() + 30])
+            if hits and hits[0].start == 0 and hits[0].kind == "demonym" and hits[0].text.endswith("s"):
+                out.append(Counted(count.value, count.qualifier, "people", count.start,
+                                   count.end + lead.end() + hits[0].end))
     return out
 
 

@@ -25,7 +25,9 @@ class Context:
     last_destination: str | None = None    # destination named by the previous flight sentence
     last_location: str | None = None
     last_was_flight: bool = False
-    seen: set[str] = field(default_factory=set)
+    last_country: str | None = None        # a non-deporting country the previous sentence named
+    recent_deport: bool = False            # the previous sentence of the paragraph is about removals
+    article_deport: bool = False           # the article is about removals at all
 
 
 # --- shared helpers ---------------------------------------------------------------------------
@@ -115,19 +117,24 @@ FLIGHT_STATUS = [
                    r"leave (?:a|the) plane|left (?:a|the) plane|were received|was received|were flown|was flown|"
                    r"were deported to|were returned to|were repatriated|was deported to|flew (?:\w+ ){1,3}to|"
                    r"received (?:\w+ ){0,4}(?:flights?|planes?|charters?)|received \d[\d,]* |brought (?:\w+ ){1,4}"
-                   r"(?:home|back)|took (?:\w+ ){1,3}to|have now taken|has now taken)\b")),
+                   r"(?:home|back|to)|took (?:\w+ ){1,3}to|have now taken|has now taken)\b")),
     ("departed", _rx(r"\b(?:departed|departs|took off|takes off|left|leaves|on (?:its|their|the) way|en route|"
                      r"headed (?:to|for|back)|heading (?:to|for|back)|bound for|sent|carrying|carried|"
                      r"transporting|with destination)\b")),
     ("planned", _rx(r"\b(?:will|would|plans?|planning|planned|scheduled|expected|set to|is to|are to|"
                     r"preparing|intends?|upcoming|to be deported)\b")),
 ]
+REFUSAL_ACT = _rx(r"\b(?:rejected|rejects|turned (?:\w+ )?away|turns (?:\w+ )?away|blocked|blocks|barred|bars|"
+                  r"denied|denies)\b")
 STATED_POSITION = _rx(rf"\b{SPEECH}\b[^.]{{0,60}}\b(?:would|will|won't|wouldn't)\b(?:\s+not)?\b")
 
 
-def _destination(f: SentenceFeatures, deporter: str | None, ctx: Context) -> tuple[str | None, str | None]:
-    """(partner country, location) of a flight, from cues in the sentence, else from context."""
-    for place in f.places:
+def _destination(f: SentenceFeatures, deporter: str | None, ctx: Context,
+                 after: int = 0) -> tuple[str | None, str | None]:
+    """(partner country, location) of a flight, from cues in the sentence (the place the landing
+    verb points at first), else from context."""
+    places = sorted(f.places, key=lambda p: (p.start < after, p.start))
+    for place in places:
         if f.role(place) == "destination" and place.iso3 != deporter:
             return place.iso3, place.location
     candidates = [h for h in _unique(f.countries) if h.iso3 != deporter]
@@ -141,7 +148,9 @@ def _destination(f: SentenceFeatures, deporter: str | None, ctx: Context) -> tup
     for h in f.fallback_countries():
         if h.iso3 != deporter and f.role(h) != "origin":
             return h.iso3, None
-    return ctx.last_destination, ctx.last_location
+    if ctx.last_destination:
+        return ctx.last_destination, ctx.last_location
+    return ctx.last_country, None
 
 
 SINGULAR_FLIGHT = _rx(r"\b(?:a|an|the|one|another|first|second|third|fourth|fifth|latest|last|single|this|its)\s+"
@@ -171,16 +180,18 @@ def _flight_count(f: SentenceFeatures) -> int | None:
 
 
 def code_removal_flight(f: SentenceFeatures, ctx: Context) -> list[dict]:
-    noun = FLIGHT_NOUN.search(f.text)
+    noun = FLIGHT_NOUN.search(f.text) or re.search(r"\bto fly\b|\bbe flown\b", f.text)
     anaphoric = ANAPHORIC_FLIGHT.search(f.text) and ctx.last_was_flight
     people_landed = re.search(rf"\b(?:{PEOPLE_NOUNS}|deportees)\b[^.]{{0,60}}\b(?:landed|arrived|were flown)\b",
                               f.text, re.I)
     if not (noun or anaphoric or people_landed):
         return []
     landing_refused = re.search(r"\bto land\b|\blanding\b", f.text, re.I) and (f.carrier or f.countries)
-    if not (f.deport_context or anaphoric or landing_refused):
+    deportees = any(f.role(h) == "people" for h in f.countries) or re.search(r"\bto fly\b|\bbe flown\b", f.text)
+    if not (f.deport_context or anaphoric or landing_refused or deportees or ctx.article_deport
+            or OTHER_N.match(f.text.lstrip("\"“ "))):
         return []
-    if re.search(r"\b(?:moved|stationed|staged|positioned|deployed|dispatched) (?:\w+ ){0,3}(?:to|at|in)\b", f.text, re.I) \
+    if re.search(r"\b(?:moved|stationed|staged|positioned|deployed|dispatched) (?:[\w-]+ ){0,6}(?:to|at|in)\b", f.text, re.I) \
             and not re.search(r"\b(?:carrying|with) (?:\w+ )?(?:migrants|deportees)", f.text, re.I):
         return []  # aircraft sent to a base: a military deployment, not a removal flight
     status = next((name for name, pattern in FLIGHT_STATUS if pattern.search(f.text)), "unknown")
@@ -197,10 +208,11 @@ def code_removal_flight(f: SentenceFeatures, ctx: Context) -> list[dict]:
             return []  # a quoted refusal is the government's stated position
         if STATED_POSITION.search(f.text) and not re.search(r"\bdid not leave\b|\bnever left\b", f.text, re.I):
             return []  # a government saying it would not allow flights is a diplomatic response (rule 2)
-        if not SPECIFIC_FLIGHT.search(f.text) and not anaphoric:
+        if not (SPECIFIC_FLIGHT.search(f.text) or anaphoric or REFUSAL_ACT.search(f.text)):
             return []  # "refuse military flights" in general is a stated position, not a flight
     deporter = _deporter(f, ctx) or US
-    partner, location = _destination(f, deporter, ctx)
+    trigger = next((p.search(f.text) for name, p in FLIGHT_STATUS if name == status), None)
+    partner, location = _destination(f, deporter, ctx, after=trigger.start() if trigger else 0)
     if status == "refused":
         refusers = [h for h in _unique(f.countries) if h.iso3 != deporter and f.role(h) in ("", "destination")]
         refusers = refusers or [h for h in f.fallback_countries() if h.iso3 != deporter]
@@ -208,8 +220,14 @@ def code_removal_flight(f: SentenceFeatures, ctx: Context) -> list[dict]:
             partner = refusers[0].iso3
     if status == "unknown" and partner and not f.future and specific:
         status = "landed"  # a past flight of deportees to a named country is reported once it arrived
+    if location is None:
+        dateline = next((p for p in f.places if p.start <= 2), None)  # "Amritsar, Feb 15 (PTI) ..."
+        if dateline and dateline.iso3 == partner:
+            location = dateline.location
     flight_count = _flight_count(f)
     people, qualifier = _people(f, flight_count)
+    if not (partner or people or location or anaphoric):
+        return []
     return [_record("removal_flight", status, f, deporter, partner, location=location, carrier=f.carrier,
                     aircraft_type=";".join(f.aircraft) or None, flight_count=flight_count, people_count=people,
                     people_qualifier=qualifier)]
@@ -222,20 +240,25 @@ RESPONSE_STATUS = [
                      r"relented|caved|u-turn|climbed down|changed course|backtracked|later agreed|eventually agreed|"
                      r"agreed .{0,40}after (?:initially |first )?(?:refus|reject|block))")),
     ("conditions", _rx(r"\b(?:only (?:accept|allow|receive|take)|on (?:the )?condition|provided that|as long as|"
-                       r"under (?:certain )?conditions|must be treated|with dignity|only if|insisted? (?:that )?"
-                       r"(?:deportees|migrants|they) (?:be|are|travel))")),
+                       r"under (?:certain )?conditions|must be treated|only if|insisted? (?:that )?"
+                       r"(?:deportees|migrants|they) (?:be|are|travel)|only on (?:civilian|commercial)|"
+                       r"(?:civilian|commercial) (?:planes?|flights?|aircraft) only|without handcuffs|"
+                       r"and not on military)")),
     ("protest", _rx(r"\b(?:protest(?:ed|s|ing)?|condemn(?:ed|s|ing)?|denounc(?:ed|es|ing)|object(?:ed|s)|"
                     r"criticiz(?:ed|es)|criticis(?:ed|es)|outrage[ds]?|summon(?:ed|s) (?:the )?\S* ?ambassador|"
                     r"demand(?:ed|s) (?:an )?explanations?|flagrant disregard|degrading|called (?:it|the treatment) "
-                    r"(?:unacceptable|humiliating)|unacceptable|humiliating|complain(?:ed|s))\b")),
-    ("refusal", _rx(r"\b(?:refus(?:ed|es|e) to (?:accept|allow|receive|take|let|admit|land)|would not (?:allow|accept|"
+                    r"(?:unacceptable|humiliating)|unacceptable|humiliating|complain(?:ed|s)|rejection of the "
+                    r"treatment|(?:energetic|strong|firm|categorical) rejection)\b")),
+    ("refusal", _rx(r"\b(?:deny (?:the )?entry|denied (?:the )?entry|denied (?:a|the) request|no longer (?:accept|"
+                    r"allow|receive|take)|refus(?:ed|es|e) to (?:accept|allow|receive|take|let|admit|land)|would not (?:allow|accept|"
                     r"receive|let|take)|will not (?:allow|accept|receive|let|take)|won't (?:allow|accept|receive|let|"
                     r"take)|wouldn't (?:allow|accept|let)|not (?:accept|allow|receive) (?:any )?(?:deport|migrant|"
                     r"flights|planes|military)|reject(?:ed|s)? (?:the )?(?:deportation|deportees|request|"
                     r"migrants|returns)|declined to (?:accept|receive|take))")),
     ("acceptance", _rx(r"\b(?:agreed to (?:accept|receive|take|allow)|agrees to (?:accept|receive|take)|"
-                       r"will (?:accept|receive|take back)|accepted (?:the )?(?:return|deport|flights|migrants|"
-                       r"repatriation)|welcomed back|ready to (?:receive|accept)|willing to (?:receive|accept|take)|"
+                       r"will (?:accept|receive|take back)|would (?:accept|receive|take back)|accepted (?:the )?(?:return|"
+                       r"deport|flights|migrants|repatriation)|welcomed back|ready to (?:receive|accept|take back)|"
+                       r"willing to (?:receive|accept|take)|"
                        r"sent (?:its|their) (?:own )?(?:presidential )?(?:plane|aircraft|jets?))")),
 ]
 GOVERNMENT_SUBJECT = _rx(r"\b(?:government|president|minister|ministry|authorities|officials?|foreign|leader|"
@@ -246,7 +269,7 @@ def code_diplomatic_response(f: SentenceFeatures, ctx: Context) -> list[dict]:
     status = next((name for name, pattern in RESPONSE_STATUS if pattern.search(f.text)), None)
     if status is None:
         return []
-    if status != "reversal" and not (f.deport_context or FLIGHT_NOUN.search(f.text)):
+    if status != "reversal" and not (f.deport_context or FLIGHT_NOUN.search(f.text) or ctx.recent_deport):
         return []
     deporter = _deporter(f, ctx) or US
     responders = [h for h in _unique(f.countries) if h.iso3 != deporter and f.role(h) != "people"]
@@ -285,7 +308,8 @@ AGREEMENT_STATUS = [
     ("proposed", _rx(r"\b(?:propos\w+|offered|offers?|floated|suggested|plans? to send|would send|pitched|"
                      r"(?:has |have )?asked|requested|urged)\b")),
 ]
-RECEIVE_DEPORTEES = _rx(r"\b(?:accept|receive|take|host|house|admit|jail|serve as)\w*\b[^.]{0,60}\b(?:third[- ]country|"
+RECEIVE_DEPORTEES = _rx(r"\b(?:return|repatriation|deportation) of (?:\w+ )?(?:nationals|citizens|migrants)\b|"
+                        r"\b(?:accept|receive|take|host|house|admit|jail|serve as)\w*\b[^.]{0,60}\b(?:third[- ]country|"
                         r"non-citizens|nationals of other|other nationalities|any nationality|from other (?:countries|"
                         r"nations)|from third|third countries|non-\w+ (?:deportees|migrants)|(?:migrants|deportees|"
                         r"people|criminals|prisoners) (?:deported )?from (?:the )?(?:U\.?S\.?|United States|America))\b|"
@@ -303,6 +327,8 @@ def _agreement_pairs(owner: CountryHit | None, others: list[CountryHit], deporte
         return [(codes[0], codes[1])]
     if len(codes) == 1 and deporter and codes[0] != deporter:
         return [(deporter, codes[0])]
+    if len(codes) == 1 and not deporter and codes[0] != US:
+        return [(US, codes[0])]
     return []
 
 
@@ -311,7 +337,7 @@ def code_agreement(f: SentenceFeatures, ctx: Context) -> list[dict]:
     ... the British plan to send migrants to Rwanda, which did not start")."""
     receive = RECEIVE_DEPORTEES.search(f.text)
     nouns = [m for m in AGREEMENT_NOUN.finditer(f.text)]
-    deporter = _deporter(f, ctx)
+    deporter = _deporter(f, ctx) or US
     hits = _unique(f.countries) if len(nouns) <= 1 else f.countries
     windows: list[tuple[int, int, int, CountryHit | None]] = []
     for i, noun in enumerate(nouns):
@@ -325,7 +351,7 @@ def code_agreement(f: SentenceFeatures, ctx: Context) -> list[dict]:
     for begin, noun_start, end, owner in windows:
         text = f.text[begin:end]
         named_arrangement = owner is not None and owner.end >= noun_start - 2  # "the Rwanda scheme"
-        if not (DEPORT_RE.search(text) or RECEIVE_DEPORTEES.search(text) or named_arrangement):
+        if not (f.deport_context or RECEIVE_DEPORTEES.search(text) or named_arrangement):
             continue
         if re.search(r"\breceive (?:a|the|its|\w+ more)? ?(?:\w+ )?(?:flights?|planes?)\b", text, re.I):
             continue  # receiving a flight is the flight itself
@@ -335,13 +361,15 @@ def code_agreement(f: SentenceFeatures, ctx: Context) -> list[dict]:
         status = next((name for name, pattern in AGREEMENT_STATUS if pattern.search(text)), None)
         if status is None:
             continue
-        others = [h for h in hits if noun_start <= h.start < end and h is not owner] or \
-            [h for h in hits if begin <= h.start < end and h is not owner]
+        others = [h for h in hits if begin <= h.start < end and h is not owner]
         if not others and not owner:
             others = f.fallback_countries()
         deporter_here = deporter if any(h.iso3 == deporter for h in hits if begin <= h.start < end) \
             or not owner else None
-        for pair in _agreement_pairs(owner, others, deporter_here or (deporter if not others else None), f):
+        if named_arrangement and owner.kind == "name":
+            owner, others = None, [owner, *others]  # "the Rwanda scheme": Rwanda receives
+            deporter_here = deporter_here if deporter_here in {h.iso3 for h in others} else None
+        for pair in _agreement_pairs(owner, others, deporter_here, f):
             if any({r["actor_country"], r["partner_country"]} == set(pair) for r in records):
                 continue
             people, qualifier = _people(f, None)
@@ -360,7 +388,8 @@ MEASURES = [
     ("travel_ban", _rx(r"\btravel bans?\b|\bentry bans?\b|\bbanned from (?:entering|travel)")),
     ("financial_sanction", _rx(r"\b(?:financial|banking|treasury|economic) sanctions?\b|\bfreez\w+ (?:\w+ )?assets\b|"
                                r"\bsanctions? on (?:\w+ ){0,3}(?:banks|finances|remittances)")),
-    ("other", _rx(r"\bsanctions?\b|\bcut (?:off )?aid\b|\bsuspend\w* (?:\w+ )?aid\b|\bcustoms inspections\b")),
+    ("other", _rx(r"\bsanctions?\b|\bcut (?:off )?aid\b|\bsuspend\w* (?:\w+ )?aid\b|\bcustoms inspections\b|"
+                  r"\bretaliat\w+|\bpunitive measures\b|\bconsequences\b")),
 ]
 MEASURE_STATUS = [
     ("lifted", _rx(r"\b(?:lifted|lifts|dropped|rescinded|revoked|called off|withdrew|withdrawn|backed off|"
@@ -385,7 +414,13 @@ def code_coercive_measure(f: SentenceFeatures, ctx: Context) -> list[dict]:
     if re.search(r"\b(?:steel|aluminum|aluminium|chips|semiconductor|autos?|lumber|dairy|reciprocal)\b", f.text, re.I) \
             and not f.deport_context:
         return []
-    status = next((name for name, pattern in MEASURE_STATUS if pattern.search(f.text)), None)
+    rest = f.text
+    for _, start, end in found:
+        rest = rest[:start] + " " * (end - start) + rest[end:]
+    status = next((name for name, pattern in MEASURE_STATUS if pattern.search(rest)), None)
+    if status is None and any(re.match(r"(?:suspend|revoke|stop|halt|restrict)", f.text[s:e], re.I)
+                              for _, s, e in found):
+        status = "imposed"
     if status is None:
         return []
     countries = _unique(f.countries)
@@ -412,35 +447,48 @@ DETENTION_PLACE = _rx(r"\b(?:detention (?:camp|cent(?:er|re)|facilit\w+|site)s?|
                       r"mega-?prison|CECOT|camp|staging (?:base|area)|hotel|shelter|tent)")
 DETENTION_STATUS = [
     ("closed", _rx(r"\b(?:closed|shut (?:down)?|emptied|cleared out|no longer (?:held|holding|houses))\b")),
+    ("announced", _rx(r"\b(?:unveil\w*|announc\w+|plans? (?:for|to)|will (?:open|build|house|hold)|to set up|"
+                      r"directs?)\b")),
     ("operating", _rx(r"\b(?:are being held|were being held|is holding|are held|were held|was holding|held|housed|"
                       r"housing|detained at|locked up|imprisoned|were transferred|were taken to|arrived at|"
-                      r"are staying|remain(?:ed)?|currently)\b")),
+                      r"are staying|remain(?:ed)?|currently|opened|has opened)\b")),
     ("announced", _rx(r"\b(?:announc\w+|plans?|planned|will|would|to set up|set up|directs?|direct\w*|ordered|"
                       r"expan\w+|prepar\w+|build\w*|open\w*|we have|has|have|capacity|beds)\b")),
 ]
-_GUANTANAMO = "Guantánamo Bay"
+def _detention_sites() -> dict[str, tuple[str, str | None]]:
+    import csv
+
+    from deportdata.extract.gazetteer import DATA_DIR
+    with (DATA_DIR / "detention_sites.csv").open(encoding="utf-8", newline="") as fh:
+        return {r["location"]: (r["operator_iso3"], r["host_iso3"] or None) for r in csv.DictReader(fh)}
+
+
+DETENTION_SITES = _detention_sites()
 
 
 def code_detention(f: SentenceFeatures, ctx: Context) -> list[dict]:
-    place = next((p for p in f.places if p.location == _GUANTANAMO or DETENTION_PLACE.search(f.text)), None)
-    gitmo = any(p.location == _GUANTANAMO for p in f.places)
-    if not (gitmo or DETENTION_PLACE.search(f.text)):
+    site = next((p for p in f.places if p.location in DETENTION_SITES), None)
+    generic = DETENTION_PLACE.search(f.text)
+    if not (site or generic):
         return []
-    if not (f.deport_context or gitmo):
+    if not site and not (f.deport_context and re.search(r"\b(?:deport|migrant|detain|held|hold|beds|prisoners)",
+                                                        f.text, re.I)):
         return []
-    if not gitmo and not re.search(r"\b(?:deport|migrant|detain|held|hold|beds|prisoners)", f.text, re.I):
+    if site and not (f.deport_context or generic or re.search(r"\b(?:beds|held|hold|housed|detain|opened|open|"
+                                                               r"closed|inmates|prisoners|capacity)", f.text, re.I)):
         return []
     status = next((name for name, pattern in DETENTION_STATUS if pattern.search(f.text)), None)
     if status is None:
         return []
-    if gitmo:
-        actor, partner, location = US, "CUB", _GUANTANAMO
+    if site:
+        operator, host = DETENTION_SITES[site.location]
+        actor, partner, location = operator, host, site.location
     else:
-        host = place or next((h for h in f.countries if f.role(h) == "destination"), None)
-        hosts = [h for h in _unique(f.countries) if h.iso3 != (ctx.deporter or US)]
-        if host is None and not hosts:
+        place = next((p for p in f.places if f.role(p) == "destination"), None)
+        hosts = [h for h in _unique(f.countries) if h.iso3 != (ctx.deporter or US) and f.role(h) != "people"]
+        if place is None and not hosts:
             return []
-        actor = (host or hosts[0]).iso3
+        actor = (place or hosts[0]).iso3
         partner, location = None, place.location if place else None
     beds, _ = _count_of(f, "beds")
     people, qualifier = _people(f, None)
@@ -476,8 +524,11 @@ def code_military_deployment(f: SentenceFeatures, ctx: Context) -> list[dict]:
         out.append(_record("military_deployment", status, f, actor, None,
                            people_count=int(people) if people else None,
                            people_qualifier=qualifier if people else None))
-    elif military_aircraft and to_border and not carrying:
-        planes, _ = _count_of(f, "flights")
+    elif military_aircraft and to_border and not carrying and re.search(
+            r"\b(?:moved|mov\w+ to|deploy\w*|stationed|staged|positioned|sent|dispatched)\b", f.text, re.I) \
+            and not re.search(r"\bnot on military\b", f.text, re.I):
+        planes = sum(c.value for c in f.counted if c.noun_class == "flights") + len(
+            re.findall(r"\ban? (?:C-17|C-130|KC-135|C-5|C-40)\b", f.text)) or None
         location = next((p.location for p in f.places), None)
         out.append(_record("military_deployment", status, f, actor, None, location=location,
                            flight_count=int(planes) if planes else None,
@@ -491,6 +542,7 @@ EXEC_NOUN = _rx(r"\b(?:executive orders?|presidential (?:memorand\w+|proclamatio
                 r"memorand(?:um|a)|national emergency|state of emergency|emergency declaration|implementing "
                 r"decisions|decrees?|Alien Enemies Act|executive actions?)\b")
 EXEC_STATUS = [
+    ("announced", _rx(r"\b(?:will|would|to) (?:sign|declare|issue|invoke|unveil)\b")),
     ("blocked", _rx(r"\b(?:judge|court|justices?)\b[^.]{0,80}\b(?:block\w*|halt\w*|enjoin\w*|barr\w*|struck down|"
                     r"strikes down|paus\w*|stay\w*|ordered (?:the )?(?:\w+ )?(?:planes?|flights?|administration)"
                     r"[^.]{0,30}(?:turn around|return|halt|stop)|ruled)\b|\bblocked by (?:a )?(?:federal )?"
@@ -510,8 +562,11 @@ def code_executive_action(f: SentenceFeatures, ctx: Context) -> list[dict]:
         return []
     if status == "announced" and re.search(r"\bdirects?\b", f.text, re.I) and re.search(r"\bbeds\b", f.text):
         return []  # "the memorandum directs ... 30,000 beds": the record is the detention it orders
-    if not (f.deport_context or re.search(r"border|immigra|emergency|Alien Enemies", f.text, re.I)):
+    if not (f.deport_context or re.search(r"border|immigra|emergency|Alien Enemies|refugee|asylum|birthright|"
+                                          r"citizenship|planes|flights", f.text, re.I)):
         return []
+    if noun and noun.group(0).lower().startswith("memorand") and len(_unique(f.countries)) >= 2:
+        return []  # a memorandum between two countries is an agreement
     actor = next((h.iso3 for h in f.countries if f.role(h) not in ("destination", "people")), None) or ctx.deporter or US
     orders, _ = _count_of(f, "orders")
     return [_record("executive_action", status, f, actor, None, quantity=orders,
@@ -522,10 +577,36 @@ CODERS = (code_removal_flight, code_diplomatic_response, code_agreement, code_co
           code_military_deployment, code_executive_action)
 
 
+def _drop_overlaps(records: list[dict]) -> list[dict]:
+    """One fact, one record: an acceptance that is an agreement's signing, or the receiving of a
+    flight, is not coded twice; a detention mentioned as a flight's passengers' origin neither."""
+    by_type: dict[str, list[dict]] = {}
+    for r in records:
+        by_type.setdefault(r["event_type"], []).append(r)
+    agreed = {r["partner_country"] for r in by_type.get("agreement", [])} | {
+        r["actor_country"] for r in by_type.get("agreement", [])}
+    flown_to = {r["partner_country"] for r in by_type.get("removal_flight", [])}
+    refusing = {r["actor_country"] for r in records if r["event_type"] == "diplomatic_response"
+                and r["status"] == "refusal"}
+    out = []
+    for r in records:
+        if r["event_type"] == "diplomatic_response" and r["status"] == "acceptance" and (
+                r["actor_country"] in agreed or r["actor_country"] in flown_to):
+            continue
+        if r["event_type"] == "agreement" and r["status"] in ("proposed", "negotiating") and (
+                {r["actor_country"], r["partner_country"]} & refusing):
+            continue
+        if r["event_type"] == "detention" and r["status"] == "operating" and by_type.get("removal_flight"):
+            continue
+        out.append(r)
+    return out
+
+
 def code_sentence(f: SentenceFeatures, ctx: Context) -> list[dict]:
     if QUESTION_OR_HYPOTHETICAL.search(f.text):
         return []
     records = [rec for coder in CODERS for rec in coder(f, ctx)]
+    records = _drop_overlaps(records)
     if OTHER_ERA.search(f.text):
         records = [r for r in records if r["event_type"] == "agreement"]
     return records
