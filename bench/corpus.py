@@ -879,7 +879,7 @@ FILLER_T = {
         "[Advocates|Lawyers|Activists] [tracking|monitoring] the flights [count|have counted|estimate] {num1} [such|removal|deportation] flights [in {month}|last month|since {month}].",
         "Many of those [deported|returned|removed] had lived in {Dn} for [years|more than a decade|most of their adult lives], [according to|said] [relatives|family members|community groups].",
         "[The issue|Migration] [featured prominently|was a central theme|played a major role] in {Dposs} [last election|most recent election campaign].",
-        "{Rn} [has|maintains] [one of the largest|a sizeable|a long-established] diaspora communities in {Dn}.",
+        "{Rn} [has|maintains] [one of the largest diaspora communities|a sizeable diaspora community|a long-established diaspora community] in {Dn}.",
         "[Officials in {Rcap}|{Radj} diplomats] have [asked|pressed|lobbied] for [advance lists|passenger manifests|consular access] before [each flight|flights depart].",
     ],
     "quote": [
@@ -906,7 +906,7 @@ FILLER_T = {
         "The [row|standoff|dispute] [is likely to|could|may] [shape|affect|colour] talks on [trade and security|energy|investment] [later this year|in the coming months], {analyst} said.",
         "[Some|Several] [economists|analysts|business groups] warned that [tariffs|sanctions|trade measures] would hurt [consumers|exporters|farmers] in both countries.",
         "[Legal scholars|Lawyers|Immigration attorneys] said [the courts|judges] were likely to [have the final word|weigh in again|revisit the question].",
-        "[Polls|Surveys] suggest [a majority|most] of voters in {Dn} [support|favour] [stricter|tougher] enforcement, though [support falls|opinion is divided] on [specific tactics|the use of the military].",
+        "[Polls|Surveys] suggest [a majority of voters|most voters] in {Dn} [support|favour] [stricter|tougher] enforcement, though [support falls|opinion is divided] on [specific tactics|the use of the military].",
         "[The episode|The confrontation] [may|could] [embolden|encourage] other governments to [set terms|push back|ask for concessions], {analyst} [said|argued].",
         "[For|To] {Rleader_s}, the [dispute|row] [is also|has become] a [domestic|political] [test|opportunity] ahead of [elections|a difficult budget debate].",
         "[Officials|Diplomats] in {Dcap} [privately|quietly] [acknowledge|concede] that [removals|the programme] cannot [work|succeed] without [partner governments|cooperation abroad].",
@@ -972,7 +972,7 @@ IRRELEVANT_T = {
         "[Insurers|Local councils] said it was too early to [estimate|put a figure on] the [damage|cost of repairs].",
     ],
     "business": [
-        "{company} reported a {pct}% [rise|increase|jump] in quarterly revenue to ${amt} billion.",
+        "{company} said quarterly revenue [rose|increased|jumped] {pct}% to ${amt} billion.",
         "Shares in {company} [rose|climbed|fell] {pct2}% in early trading after the results.",
         "{airline} said it had ordered {n1} Boeing 737 jets to expand its regional network.",
         "The central bank left its benchmark rate at {rate}% on {weekday}, citing [easing inflation|a cooling labour market|global uncertainty].",
@@ -1067,7 +1067,7 @@ def _country_fields(p: str, iso: str, rng: Random, f: dict) -> None:
     if iso == "USA":
         adj_v = _ch(rng, ("US", "American", "US"))
         gov = _ch(rng, ("the Trump administration", "Washington", "the White House",
-                          "US authorities", "the US government"))
+                        "the US government", "the administration"))
         official = _ch(rng, ("a US official", "a senior Homeland Security official",
                                "an Immigration and Customs Enforcement spokesperson",
                                "a State Department official", "an American officer"))
@@ -1076,8 +1076,8 @@ def _country_fields(p: str, iso: str, rng: Random, f: dict) -> None:
         f[p + "gov_plain"] = _ch(rng, ("the White House", "the Department of Homeland Security"))
     else:
         adj_v = adj
-        gov = _ch(rng, (f"the {adj} government", cap, f"{adj} authorities",
-                          f"the government in {cap}", name))
+        gov = _ch(rng, (f"the {adj} government", cap, f"the {adj} interior ministry",
+                        f"the government in {cap}", name))
         official = _ch(rng, (f"a {adj} official", f"a senior {adj} official",
                                f"an official in {cap}", "a government spokesperson",
                                f"a {adj} interior ministry official"))
@@ -1138,7 +1138,7 @@ def _event_fields(rng: Random, ev: dict, pub: _dt.date, style: str) -> dict:
         if carrier == "military" and rng.random() < 0.3 and "Air Force" not in noun:
             planes = (_a(f"{f['Dadj']} {noun}") if n == 1 else f"{num} {f['Dadj']} {noun}")
         f["planes"] = planes
-        f["Planes"] = _cap(planes)
+        f["Planes"] = _cap(planes if not planes[0].isdigit() else f"{NUM_WORDS[n]}{planes[len(str(n)):]}")
         f["plane_one"] = _a(sing.replace("{ac}", ac or "military").replace("{Rgov}", f["Rgov"]))
         f["were"] = "was" if n == 1 else "were"
         f["nfl"] = _num(n, rng, True) if n > 1 else "one"

@@ -135,7 +135,7 @@ def _contents(tables: Mapping[str, pd.DataFrame], descriptor: Mapping) -> list[s
 def _by_type(tables: Mapping[str, pd.DataFrame]) -> list[str]:
     events = Counter(_present(_column(tables.get("events"), "event_type")))
     mentions = Counter(_present(_column(tables.get("mentions"), "event_type")))
-    types = list(EVENT_TYPES) + sorted(set(events) | set(mentions) - set(EVENT_TYPES))
+    types = list(EVENT_TYPES) + sorted((set(events) | set(mentions)) - set(EVENT_TYPES))
     rows = [[f"`{t}`", EVENT_TYPE_NOTES.get(t, ""), f"{events[t]:,}", f"{mentions[t]:,}"] for t in types]
     rows.append(["**total**", "", f"**{sum(events.values()):,}**", f"**{sum(mentions.values()):,}**"])
     return ["## Events by type", "", *_table(["event_type", "what it is", "events", "mentions"], rows, "llrr"), ""]
@@ -191,7 +191,7 @@ def _production(tables: Mapping[str, pd.DataFrame], descriptor: Mapping) -> list
     articles = tables.get("articles")
     outlets = sorted({s.get("title", "") for s in descriptor.get("sources", []) if s.get("title")})
     near_copies = len(_present(_column(articles, "duplicate_of")))
-    extractors = sorted(set(_present(_column(tables.get("mentions"), "extractor"))))
+    extractors = sorted(set(_present(_column(tables.get("mentions"), "extractor"))) - {descriptor.get("extractor")})
     rejects = tables.get("rejects")
     stages = Counter(_present(_column(rejects, "stage")))
     return [
@@ -202,7 +202,7 @@ def _production(tables: Mapping[str, pd.DataFrame], descriptor: Mapping) -> list
         "the article text itself is not redistributed.",
         f"- Extraction: `{descriptor.get('extractor', 'unknown')}`, a rule-based extractor, reads each article "
         "sentence by sentence and codes every fact it asserts as a mention, following the project's codebook, with "
-        "its evidence sentence and character offsets." + (f" Mentions name their rule: {', '.join(f'`{e}`' for e in extractors[:5])}"
+        "its evidence sentence and character offsets." + (f" Some mentions name another extractor: {', '.join(f'`{e}`' for e in extractors[:5])}"
                                                         + (" and others." if len(extractors) > 5 else ".") if extractors else ""),
         "- Deduplication: mentions of the same type, countries, compatible dates and non-contradicting counts are "
         "grouped into one event, which takes the best-supported value of each column; event ids stay the same "

@@ -212,7 +212,10 @@ COUNT_FIELDS = ("flight_count", "people_count", "quantity")
 def count_conflict(a: MentionRecord, b: MentionRecord, name: str) -> bool:
     """Do a and b give contradicting non-null values of one count field?"""
     if name == "flight_count":
-        return a.flight_count is not None and b.flight_count is not None and a.flight_count != b.flight_count
+        # a single plane can be one of a group reported together ("an American military plane
+        # landed" beside "the other two flights"), so 1 contradicts no count
+        return (a.flight_count is not None and b.flight_count is not None and a.flight_count != b.flight_count
+                and min(a.flight_count, b.flight_count) > 1)
     if name == "people_count":
         return (a.people_range is not None and b.people_range is not None
                 and not ranges_overlap(a.people_range, b.people_range))

@@ -132,7 +132,7 @@ def pick_status(members: Sequence[MentionRecord], event_type: str) -> str | None
 
 
 def count_disagreement(members: Sequence[MentionRecord]) -> bool:
-    flights = {m.flight_count for m in members if m.flight_count is not None}
+    flights = {m.flight_count for m in members if m.flight_count is not None} - {1}
     ranges = [m.people_range for m in members if m.people_range is not None]
     people_clash = bool(ranges) and max(r[0] for r in ranges) > min(r[1] for r in ranges)
     quantities = [m.quantity for m in members if m.quantity is not None]
@@ -166,7 +166,7 @@ def event_values(members: Sequence[MentionRecord], event_type: str) -> dict[str,
     row["location"] = _pick(members, lambda m: m.location, _places_agree, _place_length)
     row["carrier"] = _pick(members, lambda m: m.carrier)
     row["aircraft_type"] = _pick(members, lambda m: m.aircraft_type)
-    row["flight_count"] = _pick(members, lambda m: m.flight_count)
+    row["flight_count"] = _pick(members, lambda m: m.flight_count, specificity=lambda v: int(v))
     people = _pick(members, _people_value, _people_agree, lambda v: QUALIFIER_RANK.get(v[1], 0))  # type: ignore[index]
     row["people_count"], row["people_qualifier"] = people if people is not None else (None, None)
     amount = _pick(members, lambda m: (m.quantity, m.quantity_unit) if m.quantity is not None else None)

@@ -125,7 +125,7 @@ FLIGHT_STATUS = [
                     r"preparing|intends?|upcoming|to be deported)\b")),
 ]
 REFUSAL_ACT = _rx(r"\b(?:rejected|rejects|turned (?:\w+ )?away|turns (?:\w+ )?away|blocked|blocks|barred|bars|"
-                  r"denied|denies)\b")
+                  r"denied|denies|refused to land|refuse to land)\b")
 STATED_POSITION = _rx(rf"\b{SPEECH}\b[^.]{{0,60}}\b(?:would|will|won't|wouldn't)\b(?:\s+not)?\b")
 
 
@@ -213,11 +213,15 @@ def code_removal_flight(f: SentenceFeatures, ctx: Context) -> list[dict]:
     deporter = _deporter(f, ctx) or US
     trigger = next((p.search(f.text) for name, p in FLIGHT_STATUS if name == status), None)
     partner, location = _destination(f, deporter, ctx, after=trigger.start() if trigger else 0)
+    partners = [partner]
     if status == "refused":
         refusers = [h for h in _unique(f.countries) if h.iso3 != deporter and f.role(h) in ("", "destination")]
         refusers = refusers or [h for h in f.fallback_countries() if h.iso3 != deporter]
         if refusers:
-            partner = refusers[0].iso3
+            verb = trigger.start() if trigger else len(f.text)
+            subjects = [h.iso3 for h in refusers if h.start < verb]
+            partners = subjects if len(subjects) > 1 else [refusers[0].iso3]
+            partner = partners[0]
     if status == "unknown" and partner and not f.future and specific:
         status = "landed"  # a past flight of deportees to a named country is reported once it arrived
     if location is None:
@@ -228,9 +232,9 @@ def code_removal_flight(f: SentenceFeatures, ctx: Context) -> list[dict]:
     people, qualifier = _people(f, flight_count)
     if not (partner or people or location or anaphoric):
         return []
-    return [_record("removal_flight", status, f, deporter, partner, location=location, carrier=f.carrier,
+    return [_record("removal_flight", status, f, deporter, p, location=location, carrier=f.carrier,
                     aircraft_type=";".join(f.aircraft) or None, flight_count=flight_count, people_count=people,
-                    people_qualifier=qualifier)]
+                    people_qualifier=qualifier) for p in partners]
 
 
 # --- diplomatic_response ----------------------------------------------------------------------
@@ -339,12 +343,14 @@ def code_agreement(f: SentenceFeatures, ctx: Context) -> list[dict]:
     nouns = [m for m in AGREEMENT_NOUN.finditer(f.text)]
     deporter = _deporter(f, ctx) or US
     hits = _unique(f.countries) if len(nouns) <= 1 else f.countries
+    owners = [next((h for h in reversed(hits) if noun.start() - 28 <= h.end <= noun.start()), None) for noun in nouns]
     windows: list[tuple[int, int, int, CountryHit | None]] = []
     for i, noun in enumerate(nouns):
-        begin = nouns[i - 1].end() if i else 0
-        end = nouns[i + 1].start() if i + 1 < len(nouns) else len(f.text)
-        owner = next((h for h in reversed(hits) if noun.start() - 28 <= h.end <= noun.start()), None)
-        windows.append((begin, noun.start(), end, owner))
+        begin = owners[i].start if owners[i] else (nouns[i - 1].end() if i else 0)
+        end = len(f.text)
+        if i + 1 < len(nouns):  # stop before the next arrangement and the country owning it
+            end = min(nouns[i + 1].start(), owners[i + 1].start if owners[i + 1] else len(f.text))
+        windows.append((begin, noun.start(), end, owners[i]))
     if not windows and receive:
         windows.append((0, 0, len(f.text), None))
     records: list[dict] = []
