@@ -43,7 +43,24 @@ def match_records(expected: list[dict], got: list[dict]) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def _param(case: dict):
+    # Known gaps are recorded in the case file with the reason; they stay visible as xfail and
+    # turn into passes (not errors) when the extractor learns them.
+    marks = [pytest.mark.xfail(reason=case["known_gap"], strict=False)] if case.get("known_gap") else []
+    return pytest.param(case, id=case["id"], marks=marks)
+
+
+def test_cases_cover_every_status_and_negatives():
+    from schemas.tables import STATUSES
+
+    coded = {(r["event_type"], r.get("status")) for c in CASES for r in c["expect"]}
+    missing = [(t, s) for t, values in STATUSES.items() for s in values if s != "unknown" and (t, s) not in coded]
+    assert not missing
+    assert sum(1 for c in CASES if not c["expect"]) >= 40
+    assert sum(1 for c in CASES if c.get("known_gap")) <= 0.1 * len(CASES)
+
+
+@pytest.mark.parametrize("case", [_param(c) for c in CASES])
 def test_extraction_case(case):
     published = dt.date.fromisoformat(case["published"]) if case.get("published") else None
     got = extract_text(case["text"], published)

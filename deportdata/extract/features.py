@@ -33,7 +33,7 @@ _NOT_PEOPLE_AFTER = re.compile(r"^(?:years?|months?|days?|weeks?|hours?|miles?|k
 
 AIRCRAFT_RE = re.compile(
     r"\b(C-17|C-130|C-5|KC-135|C-40|Boeing\s+7\d7(?:-\d+)?|Airbus\s+A3\d\d|Embraer\s+E?\d{3}|Gulfstream|"
-    r"B-?7\d7|737|757|767)\b")
+    r"B-?7\d7|737|757|767)s?\b")
 CARRIER_PATTERNS = [
     ("government", re.compile(r"presidential (?:plane|aircraft|jet)|(?:government|state|official) (?:plane|aircraft|"
                               r"jets?)|own (?:plane|aircraft|jets?)|Air Force One", re.I)),
@@ -49,7 +49,7 @@ _DEST_CUE = re.compile(r"(?:\bto|\binto|\bin|\bfor|\bbound for|\bback to|\btowar
 # from Mexico"), but the people's origin after a people noun ("five men from Vietnam").
 _ORIGIN_CUE = re.compile(r"(?:\b(?:deport\w*|flights?|planes?|aircraft|jets?|charters?|removed|expelled|returned|"
                          r"departed|took off|left|sent back|flown|arriv\w+|came|coming)\b[^,;.]{0,20}\bfrom|"
-                         r"\bout of|\bleft|\bby)(?: the)?\s*$", re.I)
+                         r"\bout of|\bleft)(?: the)?\s*$", re.I)
 _PEOPLE_FROM_CUE = re.compile(rf"(?:{PEOPLE_NOUNS}|deportees)\b[^;.]{{0,30}}\bfrom(?: the)?\s*$", re.I)
 DEPORT_RE = re.compile(r"deport|migrant|immigra|asylum|\bremovals?\b|repatriat|expel|expuls|returnees|"
                        r"illegal aliens|\baliens\b|undocumented|detainee|nationals|\bICE\b|shackle|handcuff|"
@@ -88,7 +88,14 @@ class SentenceFeatures:
         return [h for h in self.outer if h.iso3 not in own]
 
     def role(self, hit: CountryHit) -> str:
-        """'origin', 'destination', 'people' (demonym of the people concerned) or ''."""
+        """'origin', 'destination', 'people' (demonym of the people concerned) or ''. A country in a
+        list ("from Iran, China and Afghanistan") shares the role of the one it follows."""
+        previous = [h for h in self.countries if h.end <= hit.start]
+        if previous and re.fullmatch(r"\s*(?:,|and|, and|or)\s*", self.text[previous[-1].end:hit.start]):
+            return self.role(previous[-1])
+        return self._own_role(hit)
+
+    def _own_role(self, hit: CountryHit) -> str:
         before = self.text[max(0, hit.start - 24):hit.start]
         after = self.text[hit.end:hit.end + 40]
         if _PEOPLE_FROM_CUE.search(self.text[max(0, hit.start - 60):hit.start]):

@@ -186,7 +186,9 @@ def code_removal_flight(f: SentenceFeatures, ctx: Context) -> list[dict]:
                               f.text, re.I)
     if not (noun or anaphoric or people_landed):
         return []
-    landing_refused = re.search(r"\bto land\b|\blanding\b", f.text, re.I) and (f.carrier or f.countries)
+    status = next((name for name, pattern in FLIGHT_STATUS if pattern.search(f.text)), "unknown")
+    landing_refused = status == "refused" and re.search(r"\bto land\b|\blanding\b", f.text, re.I) \
+        and (f.carrier or f.countries)
     deportees = any(f.role(h) == "people" for h in f.countries) or re.search(r"\bto fly\b|\bbe flown\b", f.text)
     if not (f.deport_context or anaphoric or landing_refused or deportees or ctx.article_deport
             or OTHER_N.match(f.text.lstrip("\"“ "))):
@@ -194,7 +196,6 @@ def code_removal_flight(f: SentenceFeatures, ctx: Context) -> list[dict]:
     if re.search(r"\b(?:moved|stationed|staged|positioned|deployed|dispatched) (?:[\w-]+ ){0,6}(?:to|at|in)\b", f.text, re.I) \
             and not re.search(r"\b(?:carrying|with) (?:\w+ )?(?:migrants|deportees)", f.text, re.I):
         return []  # aircraft sent to a base: a military deployment, not a removal flight
-    status = next((name for name, pattern in FLIGHT_STATUS if pattern.search(f.text)), "unknown")
     specific = SPECIFIC_FLIGHT.search(f.text) or anaphoric or people_landed
     if status in ("unknown", "planned") and not specific:
         return []  # "deportation flights" in general, or a stated intention: no flight is reported
@@ -224,10 +225,8 @@ def code_removal_flight(f: SentenceFeatures, ctx: Context) -> list[dict]:
             partner = partners[0]
     if status == "unknown" and partner and not f.future and specific:
         status = "landed"  # a past flight of deportees to a named country is reported once it arrived
-    if location is None:
-        dateline = next((p for p in f.places if p.start <= 2), None)  # "Amritsar, Feb 15 (PTI) ..."
-        if dateline and dateline.iso3 == partner:
-            location = dateline.location
+    if location is None:  # a place of the destination named without a cue, or as a dateline
+        location = next((p.location for p in f.places if p.iso3 == partner), None)
     flight_count = _flight_count(f)
     people, qualifier = _people(f, flight_count)
     if not (partner or people or location or anaphoric):
@@ -282,6 +281,9 @@ def code_diplomatic_response(f: SentenceFeatures, ctx: Context) -> list[dict]:
     if not responders:
         return []
     trigger = next(p for name, p in RESPONSE_STATUS if name == status).search(f.text)
+    if re.search(r"\b(?:opposition|critics|activists|rights groups|lawmakers|protesters|demonstrators|unions?)\b",
+                 f.text[:trigger.start()], re.I):
+        return []  # not a government's position
     # the responding governments are the countries named before the verb (coordinated subjects);
     # when none is, the first named after it ("A flight to Brazil drew protests from its government")
     before = [h for h in responders if h.start < trigger.start()]
@@ -414,7 +416,6 @@ def code_coercive_measure(f: SentenceFeatures, ctx: Context) -> list[dict]:
         m = pattern.search(f.text)
         if m and not any(s <= m.start() < e for _, s, e in found):
             found.append((measure, m.start(), m.end()))
-    found = [x for x in found if x[0] != "other"] or found
     if not found or not (f.deport_context or ctx.deporter or "flights" in f.text):
         return []
     if re.search(r"\b(?:steel|aluminum|aluminium|chips|semiconductor|autos?|lumber|dairy|reciprocal)\b", f.text, re.I) \
