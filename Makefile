@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install clean-cache dictionary
+.PHONY: run test install clean-cache dictionary serve collect bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,12 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+serve: $(STAMP)
+	$(BIN)/deportdata serve
+
+collect: $(STAMP)
+	$(BIN)/deportdata collect
 
 dictionary: $(STAMP)
 	$(BIN)/python -m schemas.dictionary > docs/data-dictionary.md

@@ -141,7 +141,7 @@ def _resources(folder: Path, prefix: str = "") -> list[dict]:
 
 
 def _descriptor(version: str, created: str, folder: Path, outlets: list[str], extractor: str,
-                prefix: str = "") -> dict:
+                fingerprint: str | None, prefix: str = "") -> dict:
     return {
         "name": PACKAGE_NAME, "title": PACKAGE_TITLE, "description": PACKAGE_DESCRIPTION, "version": version,
         "created": created, "licenses": [DATA_LICENSE],
@@ -150,6 +150,7 @@ def _descriptor(version: str, created: str, folder: Path, outlets: list[str], ex
         "contributors": [{"title": "deportdata contributors", "role": "author"}],
         "sources": [{"title": outlet} for outlet in outlets],
         "extractor": extractor,
+        "inputs_fingerprint": fingerprint,
         "resources": _resources(folder, prefix),
     }
 
@@ -173,7 +174,7 @@ class PublishResult:
 
 
 def publish(tables: dict[str, pd.DataFrame], processed: Path, root_descriptor: Path, version: str,
-            extractor: str, changelog: str) -> PublishResult:
+            extractor: str, changelog: str, fingerprint: str | None = None) -> PublishResult:
     """Write a release unless its records and rejects equal the latest release's."""
     processed.mkdir(parents=True, exist_ok=True)
     previous = latest_release(processed)
@@ -190,14 +191,14 @@ def publish(tables: dict[str, pd.DataFrame], processed: Path, root_descriptor: P
         outlets = sorted(set(tables["articles"]["outlet"].dropna()))
         (staging / "CHANGELOG.md").write_text(changelog.replace("{version}", version), encoding="utf-8")
         created = _created()
-        _write_json(staging / "datapackage.json", _descriptor(version, created, staging, outlets, extractor))
+        _write_json(staging / "datapackage.json", _descriptor(version, created, staging, outlets, extractor, fingerprint))
         folder = processed / version
         if folder.exists():
             raise FileExistsError(f"release {folder} already exists; releases are never overwritten")
         staging.rename(folder)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    root = _descriptor(version, created, folder, outlets, extractor,
+    root = _descriptor(version, created, folder, outlets, extractor, fingerprint,
                        prefix=f"{folder.relative_to(root_descriptor.parent).as_posix()}/")
     _write_json(root_descriptor, root)
     write_index(processed)

@@ -1,16 +1,33 @@
-"""Where the pipeline reads and writes, and how Prefect runs here.
-
-Defaults suit a fresh clone; each can be overridden by an environment variable
-(DEPORTDATA_RAW, DEPORTDATA_PROCESSED, DEPORTDATA_CACHE, DEPORTDATA_ROOT)."""
+"""Configuration: `deportdata.toml` at the project root (every key documented there, all
+optional), each value overridable by an environment variable. Bad values fail at start
+with a message naming the key."""
 from __future__ import annotations
 
 import os
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from deportdata.stages import Workspace
 
-PROJECT_ROOT = Path.cwd()
+CONFIG_FILE = "deportdata.toml"
+RUNNERS = ("thread", "dask")
+
+# (section, key) -> (environment variable, default)
+_KEYS = {
+    ("paths", "raw"): ("DEPORTDATA_RAW", "raw"),
+    ("paths", "processed"): ("DEPORTDATA_PROCESSED", "processed"),
+    ("paths", "cache"): ("DEPORTDATA_CACHE", ".cache"),
+    ("schedule", "cron"): ("DEPORTDATA_CRON", "0 * * * *"),
+    ("runner", "kind"): ("DEPORTDATA_RUNNER", "thread"),
+    ("runner", "dask_address"): ("DEPORTDATA_DASK_ADDRESS", ""),
+    ("runner", "max_batches"): ("DEPORTDATA_MAX_BATCHES", 16),
+    ("lock", "timeout_s"): ("DEPORTDATA_LOCK_TIMEOUT", 600),
+}
+
+
+class ConfigError(ValueError):
+    pass
 
 
 def prefect_defaults(root: Path) -> dict[str, str]:
@@ -30,8 +47,25 @@ def prefect_defaults(root: Path) -> dict[str, str]:
 
 def configure_prefect(root: Path | None = None) -> None:
     """Set Prefect's environment before prefect is imported; explicit settings win."""
-    for key, value in prefect_defaults(root or PROJECT_ROOT).items():
+    for key, value in prefect_defaults(root or Path.cwd()).items():
         os.environ.setdefault(key, value)
+
+
+def _check_cron(value: str) -> str:
+    fields = value.split()
+    if len(fields) != 5 or not all(set(f) <= set("0123456789*/,-") for f in fields):
+        raise ConfigError(f"schedule.cron must be a 5-field cron expression like '0 * * * *', got {value!r}")
+    return value
+
+
+def _positive_int(name: str, value) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be a whole number, got {value!r}") from None
+    if number <= 0:
+        raise ConfigError(f"{name} must be positive, got {number}")
+    return number
 
 
 @dataclass(frozen=True)
@@ -40,17 +74,41 @@ class Settings:
     raw: Path
     processed: Path
     cache: Path
+    cron: str
+    runner: str
+    dask_address: str
+    max_batches: int
+    lock_timeout_s: int
 
     @classmethod
-    def from_env(cls, root: Path | None = None) -> "Settings":
-        base = (root or PROJECT_ROOT).resolve()
-        env = os.environ.get
+    def load(cls, root: Path | None = None, environ: dict[str, str] | None = None) -> "Settings":
+        base = (root or Path.cwd()).resolve()
+        env = os.environ if environ is None else environ
+        file = base / CONFIG_FILE
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8")) if file.exists() else {}
+        except tomllib.TOMLDecodeError as err:
+            raise ConfigError(f"{file}: {err}") from None
+        unknown = [f"{s}.{k}" for s, keys in data.items() for k in (keys if isinstance(keys, dict) else {"": 0})
+                   if (s, k) not in _KEYS]
+        if unknown:
+            raise ConfigError(f"{file}: unknown setting(s) {', '.join(unknown)}")
+        values = {}
+        for (section, key), (var, default) in _KEYS.items():
+            values[f"{section}.{key}"] = env.get(var, data.get(section, {}).get(key, default))
+        runner = str(values["runner.kind"])
+        if runner not in RUNNERS:
+            raise ConfigError(f"runner.kind must be one of {RUNNERS}, got {runner!r}")
+        path = lambda v: (base / v) if not Path(v).is_absolute() else Path(v)  # noqa: E731
         return cls(
-            root=base,
-            raw=Path(env("DEPORTDATA_RAW", base / "raw")),
-            processed=Path(env("DEPORTDATA_PROCESSED", base / "processed")),
-            cache=Path(env("DEPORTDATA_CACHE", base / ".cache")),
+            root=base, raw=path(values["paths.raw"]), processed=path(values["paths.processed"]),
+            cache=path(values["paths.cache"]), cron=_check_cron(str(values["schedule.cron"])), runner=runner,
+            dask_address=str(values["runner.dask_address"]),
+            max_batches=_positive_int("runner.max_batches", values["runner.max_batches"]),
+            lock_timeout_s=_positive_int("lock.timeout_s", values["lock.timeout_s"]),
         )
+
+    from_env = load  # the environment always applies; kept for callers that say so
 
     def workspace(self) -> Workspace:
         return Workspace(raw=self.raw, processed=self.processed, cache=self.cache)

@@ -85,6 +85,48 @@ def _segment_name(files: Iterable[tuple[str, str]]) -> str:
     return hashlib.sha256(json.dumps(sorted(map(list, files))).encode()).hexdigest()[:16]
 
 
+def _code_files() -> list[Path]:
+    here = Path(__file__).resolve().parent
+    roots = [here, here.parent / "schemas"]
+    return sorted(p for root in roots for p in root.rglob("*") if p.suffix in (".py", ".csv") and p.is_file())
+
+
+def input_fingerprint(manifest: Sequence[tuple[str, str]]) -> str:
+    """Changes when a raw file or the code that turns raw files into tables changes: equal
+    fingerprints give equal releases, so an unchanged rerun can stop right after scanning."""
+    digest = hashlib.sha256(json.dumps([list(f) for f in manifest]).encode())
+    for path in _code_files():
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def _fingerprint_record(ws: Workspace) -> Path:
+    return ws.cache / "fingerprint.json"
+
+
+def known_fingerprints(ws: Workspace) -> set[str]:
+    """Fingerprints whose output is the latest release: the one it was built from, and the
+    last run's when that run found nothing new to publish."""
+    release = latest_release(ws.processed)
+    if release is None:
+        return set()
+    known = {release.descriptor.get("inputs_fingerprint")}
+    record = _fingerprint_record(ws)
+    if record.exists():
+        data = json.loads(record.read_text())
+        if data.get("release") == release.version:
+            known.add(data.get("fingerprint"))
+    return known - {None}
+
+
+def remember_fingerprint(ws: Workspace, fingerprint: str) -> None:
+    release = latest_release(ws.processed)
+    ws.cache.mkdir(parents=True, exist_ok=True)
+    _fingerprint_record(ws).write_text(json.dumps({"fingerprint": fingerprint,
+                                                    "release": release.version if release else None}))
+
+
 # --- ingest -------------------------------------------------------------------------------
 
 def ingest_batch(files: Sequence[tuple[str, str]], ws: Workspace) -> str:
@@ -242,7 +284,7 @@ def dedupe_run(ws: Workspace, version: str) -> dict[str, int]:
 
 # --- publish ------------------------------------------------------------------------------
 
-def publish_run(ws: Workspace, version: str) -> PublishResult:
+def publish_run(ws: Workspace, version: str, fingerprint: str | None = None) -> PublishResult:
     tables = {
         "articles": pd.read_parquet(ws.run_dir / "articles.valid.parquet"),
         "mentions": pd.read_parquet(ws.run_dir / "mentions.final.parquet"),
@@ -251,4 +293,4 @@ def publish_run(ws: Workspace, version: str) -> PublishResult:
         "rejects": pd.read_parquet(ws.run_dir / "rejects.valid.parquet"),
     }
     changelog = (ws.run_dir / "CHANGELOG.md").read_text(encoding="utf-8")
-    return publish(tables, ws.processed, ws.root_descriptor, version, EXTRACTOR, changelog)
+    return publish(tables, ws.processed, ws.root_descriptor, version, EXTRACTOR, changelog, fingerprint)

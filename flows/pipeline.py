@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from prefect import flow, task
+from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
@@ -17,7 +18,17 @@ from deportdata import stages
 from deportdata.release import candidate_version, latest_release
 from deportdata.stages import Workspace
 
-MAX_BATCHES = 16
+DEFAULT_MAX_BATCHES = 16
+
+
+def task_runner(kind: str = "thread", dask_address: str | None = None):
+    """The task runner for the batch stages: threads here, or an existing Dask cluster."""
+    if kind == "dask":
+        from prefect_dask import DaskTaskRunner
+
+        return DaskTaskRunner(address=dask_address) if dask_address else DaskTaskRunner(
+            cluster_kwargs={"n_workers": 2, "threads_per_worker": 1, "processes": True})
+    return ThreadPoolTaskRunner()
 
 
 # Our segments are content-addressed already; Prefect's own cache would only hash big inputs.
@@ -57,8 +68,8 @@ def dedupe_task(ws: Workspace, version: str) -> dict:
 
 
 @task(cache_policy=NO_CACHE)
-def publish_task(ws: Workspace, version: str) -> dict:
-    result = stages.publish_run(ws, version)
+def publish_task(ws: Workspace, version: str, fingerprint: str) -> dict:
+    result = stages.publish_run(ws, version, fingerprint)
     return {"version": result.version, "folder": str(result.folder) if result.folder else None,
             "message": result.message}
 
@@ -79,18 +90,19 @@ def _run_batches(task_fn, batches: list, ws: Workspace, stage: str) -> list:
 
 
 @flow(name="ingest")
-def ingest_flow(ws: Workspace) -> dict:
+def ingest_flow(ws: Workspace, max_batches: int = DEFAULT_MAX_BATCHES) -> dict:
     manifest_path = scan_task(ws)
     manifest = [tuple(x) for x in json.loads(Path(manifest_path).read_text())]
     pending = stages.pending_files(manifest, ws)
-    segments = _run_batches(ingest_task, stages.batches(pending, MAX_BATCHES), ws, "ingest")
-    return {"manifest": manifest_path, "files": len(manifest), "new_files": len(pending), "segments": len(segments)}
+    segments = _run_batches(ingest_task, stages.batches(pending, max_batches), ws, "ingest")
+    return {"manifest": manifest_path, "files": len(manifest), "new_files": len(pending), "segments": len(segments),
+            "fingerprint": stages.input_fingerprint(manifest)}
 
 
 @flow(name="extract")
-def extract_flow(ws: Workspace, manifest_path: str) -> dict:
+def extract_flow(ws: Workspace, manifest_path: str, max_batches: int = DEFAULT_MAX_BATCHES) -> dict:
     pending = stages.pending_extraction(ws)
-    counts = _run_batches(extract_task, stages.batches(pending, MAX_BATCHES, min_size=1), ws, "extract")
+    counts = _run_batches(extract_task, stages.batches(pending, max_batches, min_size=1), ws, "extract")
     assembled = assemble_task(manifest_path, ws)
     return {**assembled, "new_mentions": sum(counts)}
 
@@ -106,8 +118,8 @@ def dedupe_flow(ws: Workspace, version: str) -> dict:
 
 
 @flow(name="publish")
-def publish_flow(ws: Workspace, version: str) -> dict:
-    return publish_task(ws, version)
+def publish_flow(ws: Workspace, version: str, fingerprint: str) -> dict:
+    return publish_task(ws, version, fingerprint)
 
 
 def _summary_markdown(summary: dict) -> str:
@@ -121,15 +133,26 @@ def _summary_markdown(summary: dict) -> str:
 
 
 @flow(name="pipeline")
-def pipeline(ws: Workspace) -> dict:
-    """Raw articles to a validated, versioned data package."""
-    ingested = ingest_flow(ws)
-    extracted = extract_flow(ws, ingested["manifest"])
+def pipeline(ws: Workspace, runner: str = "thread", dask_address: str | None = None,
+             max_batches: int = DEFAULT_MAX_BATCHES) -> dict:
+    """Raw articles to a validated, versioned data package. Stops after the scan when neither
+    the raw files nor the code changed since the last release."""
+    batch_runner = task_runner(runner, dask_address)
+    ingested = ingest_flow.with_options(task_runner=batch_runner)(ws, max_batches)
+    latest = latest_release(ws.processed)
+    if ingested["fingerprint"] in stages.known_fingerprints(ws):
+        summary = {**ingested, "message": f"nothing new since release {latest.version} (inputs unchanged)",
+                   "version": None, "folder": None, "skipped": True}
+        create_markdown_artifact(key="pipeline-summary", markdown=f"# Pipeline run\n\n{summary['message']}\n")
+        return summary
+    extracted = extract_flow.with_options(task_runner=batch_runner)(ws, ingested["manifest"], max_batches)
     rejected = validate_flow(ws)
-    version = candidate_version(latest_release(ws.processed))
+    version = candidate_version(latest)
     deduped = dedupe_flow(ws, version)
-    published = publish_flow(ws, version)
-    summary = {**ingested, **extracted, **deduped, **published, "rejected_rows": sum(rejected.values())}
+    published = publish_flow(ws, version, ingested["fingerprint"])
+    stages.remember_fingerprint(ws, ingested["fingerprint"])
+    summary = {**ingested, **extracted, **deduped, **published, "rejected_rows": sum(rejected.values()),
+               "skipped": False}
     create_markdown_artifact(key="pipeline-summary", markdown=_summary_markdown(summary),
                              description="Counts per table and rejects of this run")
     return summary

@@ -192,56 +192,64 @@ def test_added_article_gives_minor_release_and_leaves_old_release_untouched(pipe
     assert set(old_mentions["mention_id"]) <= set(new_mentions["mention_id"])
 
 
-@pytest.mark.flow
-def test_same_raw_twice_gives_byte_identical_releases(pipeline_runs, samples, tmp_path, monkeypatch):
-    from flows.pipeline import pipeline
-
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", samples.SOURCE_DATE_EPOCH)
-    ws = samples.workspace(tmp_path)
-    samples.write_sample_raw(ws.raw)
-    summary = pipeline(ws)
-    assert summary["version"] == "1.0.0"
-    tree = samples.tree_bytes(ws.processed)
-    assert sorted(tree) == sorted(pipeline_runs.first_tree)
-    for name, data in tree.items():
-        assert data == pipeline_runs.first_tree[name], f"{name} differs between two builds of the same raw/"
-    assert ws.root_descriptor.read_bytes() == pipeline_runs.first_root
-
-
-# --------------------------------------------------------------------------- the command line
-
-
-@pytest.mark.flow
-def test_cli_run_reports_and_second_run_says_nothing_new(prefect_harness, samples, tmp_path):
-    ws = samples.workspace(tmp_path)
+@pytest.fixture(scope="module")
+def cli_runs(prefect_harness, samples, tmp_path_factory):
+    """`deportdata run` twice in a subprocess on a fresh copy of the sample raw/."""
+    base = tmp_path_factory.mktemp("cli")
+    ws = samples.workspace(base)
     samples.write_sample_raw(ws.raw)
     env = {**os.environ, "DEPORTDATA_RAW": str(ws.raw), "DEPORTDATA_PROCESSED": str(ws.processed),
-           "DEPORTDATA_CACHE": str(ws.cache),
-           # the session's test API: no temporary server to start in the child (STACK-NOTES: 3-4 s, not 12)
+           "DEPORTDATA_CACHE": str(ws.cache), "SOURCE_DATE_EPOCH": samples.SOURCE_DATE_EPOCH,
+           # the session's test API, so the child starts no temporary server of its own
            "PREFECT_API_URL": prefect_harness}
     command = [str(Path(sys.executable).with_name("deportdata")), "run"]
 
-    def run() -> str:
-        done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180)
-        assert done.returncode == 0, done.stderr[-3000:]
-        return done.stdout
+    def run():
+        return subprocess.run(command, cwd=base, env=env, capture_output=True, text=True, timeout=300)
 
-    out = run()
+    first = run()
+    tree = samples.tree_bytes(ws.processed)  # before the second call
+    root = ws.root_descriptor.read_bytes() if ws.root_descriptor.exists() else b""
+    second = run()
+    return {"ws": ws, "first": first, "second": second, "tree": tree, "root": root}
+
+
+@pytest.mark.flow
+def test_cli_run_reports_what_it_did_and_the_release_path(cli_runs, samples):
+    done, ws = cli_runs["first"], cli_runs["ws"]
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = done.stdout
     n_files = len(samples.SEEDS) + 3 + len(samples.MALFORMED) + 1
     assert re.search(rf"^read\s+{n_files} raw files \({n_files} new or changed\)", out, re.M), out
     assert re.search(r"^articles\s+6 distinct \(1 same-text copies set aside", out, re.M), out
-    assert re.search(r"^extracted\s+\d+ mentions -> \d+ events", out, re.M), out
+    assert re.search(r"^extracted\s+[1-9]\d* mentions -> [1-9]\d* events", out, re.M), out
     assert re.search(rf"^rejected\s+{len(samples.MALFORMED)} raw files or records, 0 rows", out, re.M), out
     assert "published release 1.0.0" in out
     assert out.strip().splitlines()[-1] == str(ws.processed / "1.0.0")
-    assert (ws.processed / "1.0.0" / "datapackage.json").is_file()
-    assert ws.root_descriptor.is_file()
+    assert (ws.processed / "1.0.0" / "datapackage.json").is_file() and ws.root_descriptor.is_file()
 
-    out = run()
-    assert "nothing new since release 1.0.0" in out
-    assert re.search(rf"^read\s+{n_files} raw files \(0 new or changed\)", out, re.M), out
-    assert str(ws.processed / "1.0.0") not in out.strip().splitlines()[-1]
-    assert sorted(p.name for p in ws.processed.iterdir() if not p.name.startswith(".")) == ["1.0.0", "index.json"]
+
+@pytest.mark.flow
+def test_cli_second_run_says_nothing_new(cli_runs, samples):
+    done, ws = cli_runs["second"], cli_runs["ws"]
+    assert done.returncode == 0, done.stderr[-3000:]
+    n_files = len(samples.SEEDS) + 3 + len(samples.MALFORMED) + 1
+    assert re.search(rf"^read\s+{n_files} raw files \(0 new or changed\)", done.stdout, re.M), done.stdout
+    assert "nothing new since release 1.0.0" in done.stdout
+    assert str(ws.processed / "1.0.0") not in done.stdout.strip().splitlines()[-1]
+    assert sorted(p.name for p in ws.processed.iterdir()) == ["1.0.0", "index.json"]
+    assert samples.tree_bytes(ws.processed) == cli_runs["tree"]
+
+
+@pytest.mark.flow
+def test_same_raw_twice_gives_byte_identical_releases(pipeline_runs, cli_runs):
+    """The CLI's build (fresh raw/ copy, processed/ and cache) equals the flow fixture's first build."""
+    assert cli_runs["first"].returncode == 0, cli_runs["first"].stderr[-3000:]
+    tree, expected = cli_runs["tree"], pipeline_runs.first_tree
+    assert sorted(tree) == sorted(expected)
+    for name, data in tree.items():
+        assert data == expected[name], f"{name} differs between two builds of the same raw/"
+    assert cli_runs["root"] == pipeline_runs.first_root
 
 
 def test_cli_run_without_raw_folder_fails_before_starting_prefect(tmp_path, monkeypatch, capsys):

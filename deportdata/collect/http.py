@@ -291,8 +291,12 @@ class HttpClient:
                 if status in REDIRECT_STATUSES or status == 304:
                     return status, response_headers, b""
                 if status >= 400:
+                    # Not retried now; 408 and 429 are worth trying on a later run, other 4xx are not.
                     raise FetchError(
-                        original, f"HTTP {status} {response.reason_phrase}".rstrip(), status=status, permanent=True
+                        original,
+                        f"HTTP {status} {response.reason_phrase}".rstrip(),
+                        status=status,
+                        permanent=status not in (408, 429),
                     )
                 if not 200 <= status < 300:
                     raise FetchError(original, f"unexpected HTTP status {status}", status=status, permanent=True)
