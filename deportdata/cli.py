@@ -9,6 +9,7 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from deportdata.collect import add_collect_parser
+from deportdata.download import add_download_parser
 from deportdata.lock import LockTimeout, run_lock
 from deportdata.settings import ConfigError, Settings, configure_prefect
 
@@ -128,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--cron", help="cron schedule (default: configuration, hourly)")
     serve.set_defaults(func=cmd_serve)
     add_collect_parser(sub)
+    add_download_parser(sub)
     return parser
 
 

@@ -251,22 +251,6 @@ def problem(name: str, size: int, sha256: str, expected: Expected) -> str | None
     return None
 
 
-def verify_folder(folder: Path, descriptor: dict | None = None) -> list[str]:
-    """Problems found checking every resource file of a local release folder (empty: all good)."""
-    if descriptor is None:
-        descriptor = json.loads((folder / DESCRIPTOR).read_text(encoding="utf-8"))
-    problems = []
-    for expected in expected_files(descriptor):
-        target = folder / expected.path
-        if not target.is_file():
-            problems.append(f"{target}: missing")
-            continue
-        found = problem(str(target), *file_digest(target), expected)
-        if found:
-            problems.append(found)
-    return problems
-
-
 # --- download -----------------------------------------------------------------------------
 
 Status = Literal["downloaded", "present", "unhashed"]
@@ -327,13 +311,23 @@ def _fetch(source: Source, rel: str, dest: Path, expected: Expected, name: str) 
                 digest.update(block)
                 size += len(block)
                 out.write(block)
+            announced = _content_length(stream)
     except _NotFound:
         raise DownloadError(f"{name}: listed in the descriptor but missing at the source "
                             f"({source.location(rel)})") from None
+    if announced is not None and size < announced:
+        raise DownloadError(f"{name}: connection closed after {size} of {announced} bytes (truncated); "
+                            f"source {source.location(rel)}")
     found = problem(name, size, digest.hexdigest(), expected)
     if found:
         raise DownloadError(f"{found}; source {source.location(rel)}")
     return size
+
+
+def _content_length(stream: BinaryIO) -> int | None:
+    headers = getattr(stream, "headers", None)
+    value = headers.get("Content-Length") if headers is not None else None
+    return int(value) if value is not None and value.isdigit() else None
 
 
 def _matches(path: Path, expected: Expected) -> int | None:

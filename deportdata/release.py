@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import pandas as pd
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from deportdata.datacard import write_datacard
 from schemas.derive import arrow_table, frictionless_schema
 from schemas.tables import RECORD_TABLES, TABLES
 
@@ -174,7 +176,9 @@ class PublishResult:
 
 
 def publish(tables: dict[str, pd.DataFrame], processed: Path, root_descriptor: Path, version: str,
-            extractor: str, changelog: str, fingerprint: str | None = None) -> PublishResult:
+            extractor: str, changelog: str, fingerprint: str | None = None,
+            quality: Callable[[Path], dict | None] | None = None) -> PublishResult:
+    """`quality` scores the staged release for its dataset card (None: no figures)."""
     """Write a release unless its records and rejects equal the latest release's."""
     processed.mkdir(parents=True, exist_ok=True)
     previous = latest_release(processed)
@@ -191,7 +195,9 @@ def publish(tables: dict[str, pd.DataFrame], processed: Path, root_descriptor: P
         outlets = sorted(set(tables["articles"]["outlet"].dropna()))
         (staging / "CHANGELOG.md").write_text(changelog.replace("{version}", version), encoding="utf-8")
         created = _created()
-        _write_json(staging / "datapackage.json", _descriptor(version, created, staging, outlets, extractor, fingerprint))
+        descriptor = _descriptor(version, created, staging, outlets, extractor, fingerprint)
+        _write_json(staging / "datapackage.json", descriptor)
+        write_datacard(staging, tables, descriptor, quality(staging) if quality else None)
         folder = processed / version
         if folder.exists():
             raise FileExistsError(f"release {folder} already exists; releases are never overwritten")

@@ -18,6 +18,7 @@ from deportdata.events import PreviousRelease, build_events, changelog_markdown
 from deportdata.extract import EXTRACTOR, extract_mentions
 from deportdata.ingest import Reject, list_raw_files, read_raw_file
 from deportdata.nearcopy import NearCopyDoc, find_near_copies
+from deportdata.quality import seed_quality
 from deportdata.release import Release, latest_release, publish, sha256_of, PublishResult
 from deportdata.validate import RowFailure, validate_table
 from schemas.derive import frame
@@ -293,4 +294,6 @@ def publish_run(ws: Workspace, version: str, fingerprint: str | None = None) -> 
         "rejects": pd.read_parquet(ws.run_dir / "rejects.valid.parquet"),
     }
     changelog = (ws.run_dir / "CHANGELOG.md").read_text(encoding="utf-8")
-    return publish(tables, ws.processed, ws.root_descriptor, version, EXTRACTOR, changelog, fingerprint)
+    eval_dir = ws.processed.resolve().parent.parent / "shared" / "eval"
+    return publish(tables, ws.processed, ws.root_descriptor, version, EXTRACTOR, changelog, fingerprint,
+                   quality=lambda folder: seed_quality(folder, eval_dir))

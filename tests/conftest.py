@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -200,8 +199,3 @@ def pipeline_runs(prefect_harness, tmp_path_factory) -> PipelineRuns:
             os.environ["SOURCE_DATE_EPOCH"] = previous
     return PipelineRuns(base, ws, first, first_tree, first_root, second, second_tree, second_root, third,
                         tree_bytes(ws.processed))
-
-
-@pytest.fixture(scope="session")
-def run_pipeline_stages() -> Callable:
-    return run_stages

@@ -25,8 +25,24 @@ TABLE_FILES = sorted(f"{t}.{ext}" for t in ("articles", "mentions", "events", "c
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves files as they are; under /cut/ it announces events.parquet's full length but sends only half
+    of it and closes the connection, as a dropped download does."""
+
     def log_message(self, format: str, *args: object) -> None:
         pass
+
+    def do_GET(self) -> None:
+        if self.path.startswith("/cut/") and self.path.endswith("/events.parquet"):
+            body = Path(self.translate_path(self.path.removeprefix("/cut"))).read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2])
+            self.close_connection = True
+            return
+        if self.path.startswith("/cut/"):
+            self.path = self.path.removeprefix("/cut")
+        super().do_GET()
 
 
 @pytest.fixture(scope="module")
@@ -147,11 +163,15 @@ def test_truncated_and_missing_files_fail_naming_them(site, server, tmp_path):
     parquet.write_bytes(parquet.read_bytes()[:-100])
     with pytest.raises(DownloadError, match=r"articles\.parquet: sha256"):
         download(f"{server}/truncated", "1.0.0", tmp_path / "b")
+    events = (site / "1.1.0" / "events.parquet").stat().st_size
+    with pytest.raises(DownloadError, match=rf"events\.parquet: connection closed after {events // 2} of {events} "
+                                            r"bytes \(truncated\)"):
+        download(f"{server}/cut/processed", "1.1.0", tmp_path / "d")
     missing = _mirror(site, "missing")
     (missing / "1.1.0" / "changes.csv").unlink()
     with pytest.raises(DownloadError, match=r"changes\.csv: listed in the descriptor but missing"):
         download(f"{server}/missing", "1.1.0", tmp_path / "c")
-    assert not any((tmp_path / d).exists() for d in "abc")
+    assert not any((tmp_path / d).exists() for d in "abcd")
 
 
 def test_unknown_version_is_refused_with_the_versions_available(base, tmp_path):

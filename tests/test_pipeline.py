@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 import os
 import re
 import subprocess
@@ -266,27 +265,33 @@ def test_cli_run_without_raw_folder_fails_before_starting_prefect(tmp_path, monk
 # --------------------------------------------------------------------------- stages without Prefect
 
 
-def test_settings_read_paths_from_environment(tmp_path, monkeypatch):
+def test_settings_take_paths_from_the_environment(tmp_path):
     from deportdata.settings import Settings
 
-    monkeypatch.setenv("DEPORTDATA_RAW", str(tmp_path / "r"))
-    monkeypatch.setenv("DEPORTDATA_PROCESSED", str(tmp_path / "p"))
-    monkeypatch.setenv("DEPORTDATA_CACHE", str(tmp_path / "c"))
-    ws = Settings.from_env().workspace()
+    environ = {"DEPORTDATA_RAW": str(tmp_path / "r"), "DEPORTDATA_PROCESSED": str(tmp_path / "p"),
+               "DEPORTDATA_CACHE": str(tmp_path / "c")}
+    ws = Settings.load(root=tmp_path, environ=environ).workspace()
     assert (ws.raw, ws.processed, ws.cache) == (tmp_path / "r", tmp_path / "p", tmp_path / "c")
     assert ws.root_descriptor == tmp_path / "datapackage.json"
 
 
-def test_settings_honour_deportdata_root(tmp_path, monkeypatch):
-    """settings.py's docstring: DEPORTDATA_ROOT overrides the project root like the other variables."""
-    from deportdata.settings import Settings
-
-    for name in ("DEPORTDATA_RAW", "DEPORTDATA_PROCESSED", "DEPORTDATA_CACHE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("DEPORTDATA_ROOT", str(tmp_path))
-    settings = Settings.from_env()
-    assert settings.root == tmp_path.resolve()
-    assert settings.raw == tmp_path.resolve() / "raw"
+def test_publish_skips_unchanged_tables_and_patches_for_new_rejects(tmp_path, samples):
+    """Without the flow's input fingerprint shortcut: equal tables publish nothing; a change in
+    rejects only is a patch release."""
+    ws = samples.workspace(tmp_path)
+    ws.raw.mkdir()
+    for seed in samples.SEEDS:
+        (ws.raw / seed.name).write_bytes(seed.read_bytes())
+    assert samples.run_stages(ws).version == "1.0.0"
+    again = samples.run_stages(ws)
+    assert again.version is None and again.folder is None
+    assert again.message == "nothing new since release 1.0.0"
+    (ws.raw / "empty.txt").write_bytes(b"")
+    patch = samples.run_stages(ws)
+    assert patch.version == "1.0.1"
+    assert [r["source_path"] for r in read_csv_rows(patch.folder / "rejects.csv")] == ["empty.txt"]
+    for name in ("articles", "mentions", "events"):
+        assert (patch.folder / f"{name}.csv").read_bytes() == (ws.processed / "1.0.0" / f"{name}.csv").read_bytes()
 
 
 def test_a_fixed_file_loses_its_old_reject(tmp_path, samples):

@@ -11,7 +11,6 @@ import datetime as dt
 import functools
 import hashlib
 import json
-import os
 import re
 import shutil
 import subprocess

@@ -20,15 +20,15 @@ _PATTERNS = [
     ("iso", re.compile(r"\b(?P<year>20\d\d)-(?P<m>\d\d)-(?P<d>\d\d)\b")),
     ("month_day", re.compile(_MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(?P<year>20\d\d))?")),
     ("day_month", re.compile(r"\b(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"(?:,?\s+(?P<year>20\d\d))?")),
-    ("month_year", re.compile(r"\b(?:in|since|during|by|until|early|late|mid-?|in mid-?|in early|in late)\s*" + _MONTH
-                              + r"(?:\s+(?P<year>20\d\d))?\b")),
+    ("month_year", re.compile(r"\b(?:[Ii]n|[Ss]ince|[Dd]uring|[Bb]y|[Uu]ntil|[Ee]arly|[Ll]ate|[Mm]id-?|in mid-?|in early|"
+                              r"in late)\s*" + _MONTH + r"(?:\s+(?P<year>20\d\d))?\b")),
     ("weekday", re.compile(r"\b(?P<last>last\s+|this\s+|next\s+|on\s+|late\s+|early\s+)?(?P<weekday>Monday|Tuesday|"
                            r"Wednesday|Thursday|Friday|Saturday|Sunday)\b")),
     ("relative_day", re.compile(r"\b(?P<word>yesterday|today|tonight|the day before|the previous day)\b", re.I)),
     ("relative_week", re.compile(r"\b(?P<which>last|this|earlier this|next|the previous|the past)\s+week(?:end)?\b", re.I)),
     ("relative_month", re.compile(r"\b(?P<which>last|this|earlier this|next|the previous)\s+month\b", re.I)),
     ("relative_year", re.compile(r"\b(?P<which>last|this|earlier this|the previous|next)\s+year\b", re.I)),
-    ("year", re.compile(r"\b(?:in|since|during|by)\s+(?P<year>20\d\d)\b")),
+    ("year", re.compile(r"\b(?:in|since|during|by)\s+(?P<year>20\d\d)\b", re.I)),
 ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from deportdata.extract.dates import UNKNOWN, EventDate, find_dates
 from deportdata.extract.gazetteer import CountryHit, default_gazetteer
@@ -69,18 +70,42 @@ class Counted:
 
 @dataclass
 class SentenceFeatures:
+    """Countries and removal context are read at once (every sentence needs them for context);
+    counts, dates, aircraft and carrier only when a rule asks, since most sentences of an
+    article trigger no rule."""
+
     text: str
     start: int
     paragraph: int
     countries: list[CountryHit]
-    counted: list[Counted]
-    date: EventDate
-    aircraft: list[str]
-    carrier: str | None
     deport_context: bool
-    future: bool
+    published: dt.date | None = None
     places: list[CountryHit] = field(default_factory=list)
     outer: list[CountryHit] = field(default_factory=list)  # countries of the whole sentence, for a clause
+
+    @cached_property
+    def counted(self) -> list[Counted]:
+        return _counted(self.text) if _ANY_NUMBER.search(self.text) else []
+
+    @cached_property
+    def date(self) -> EventDate:
+        if not _ANY_DATE.search(self.text):
+            return UNKNOWN
+        dates = find_dates(self.text, self.published, future_before=_FUTURE_BEFORE_DATE)
+        known = [d.value for d in dates if d.value.precision != "unknown"]
+        return known[0] if known else (dates[0].value if dates else UNKNOWN)
+
+    @cached_property
+    def aircraft(self) -> list[str]:
+        return list(dict.fromkeys(normalize_aircraft(m.group(1)) for m in AIRCRAFT_RE.finditer(self.text)))
+
+    @cached_property
+    def carrier(self) -> str | None:
+        return next((name for name, pattern in CARRIER_PATTERNS if pattern.search(self.text)), None)
+
+    @cached_property
+    def future(self) -> bool:
+        return bool(FUTURE_RE.search(self.text))
 
     def fallback_countries(self) -> list[CountryHit]:
         """Countries of the sentence outside this clause, nearest first."""
@@ -90,10 +115,14 @@ class SentenceFeatures:
     def role(self, hit: CountryHit) -> str:
         """'origin', 'destination', 'people' (demonym of the people concerned) or ''. A country in a
         list ("from Iran, China and Afghanistan") shares the role of the one it follows."""
-        previous = [h for h in self.countries if h.end <= hit.start]
-        if previous and re.fullmatch(r"\s*(?:,|and|, and|or)\s*", self.text[previous[-1].end:hit.start]):
-            return self.role(previous[-1])
-        return self._own_role(hit)
+        roles = self.__dict__.setdefault("_roles", {})
+        if hit.start not in roles:
+            previous = [h for h in self.countries if h.end <= hit.start]
+            if previous and _LIST_JOINER.fullmatch(self.text[previous[-1].end:hit.start]):
+                roles[hit.start] = self.role(previous[-1])
+            else:
+                roles[hit.start] = self._own_role(hit)
+        return roles[hit.start]
 
     def _own_role(self, hit: CountryHit) -> str:
         before = self.text[max(0, hit.start - 24):hit.start]
@@ -169,17 +198,17 @@ _FUTURE_BEFORE_DATE = re.compile(r"\b(?:will|is (?:scheduled|set|expected|due) t
                                  r"is expected|are expected|next|upcoming)\b[^.]{0,110}$", re.I)
 
 
+_LIST_JOINER = re.compile(r"\s*(?:,|and|, and|or)\s*")
+_ANY_NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|twenty|thirty|"
+                         r"forty|fifty|sixty|seventy|eighty|ninety|hundred|dozen|both|single|a|an|another)\b", re.I)
+_ANY_DATE = re.compile(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|Mon|Tue|Wed|Thu|Fri|Sat|Sun|"
+                       r"yesterday|today|tonight|week|month|year|day before|previous day|20\d\d)", re.I)
+
+
 def sentence_features(text: str, start: int, paragraph: int, published: dt.date | None) -> SentenceFeatures:
     hits = default_gazetteer().find(text)
-    future = bool(FUTURE_RE.search(text))
-    dates = find_dates(text, published, future_before=_FUTURE_BEFORE_DATE)
-    known = [d.value for d in dates if d.value.precision != "unknown"]
-    date = known[0] if known else (dates[0].value if dates else UNKNOWN)
-    aircraft = list(dict.fromkeys(normalize_aircraft(m.group(1)) for m in AIRCRAFT_RE.finditer(text)))
-    carrier = next((name for name, pattern in CARRIER_PATTERNS if pattern.search(text)), None)
     return SentenceFeatures(
-        text=text, start=start, paragraph=paragraph,
+        text=text, start=start, paragraph=paragraph, published=published,
         countries=[h for h in hits if h.kind != "place"], places=[h for h in hits if h.kind == "place"],
-        counted=_counted(text), date=date, aircraft=aircraft, carrier=carrier,
-        deport_context=bool(DEPORT_RE.search(text)), future=future,
+        deport_context=bool(DEPORT_RE.search(text)),
     )

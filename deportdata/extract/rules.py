@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 
 from deportdata.extract.features import DEPORT_RE, PEOPLE_NOUNS, SentenceFeatures
-from deportdata.extract.gazetteer import CountryHit
+from deportdata.extract.gazetteer import CountryHit, _trie_pattern
 
 US = "USA"
 
@@ -119,18 +119,20 @@ FLIGHT_STATUS = [
                    r"received (?:\w+ ){0,4}(?:flights?|planes?|charters?)|received \d[\d,]* |brought (?:\w+ ){1,4}"
                    r"(?:home|back|to)|took (?:\w+ ){1,3}to|have now taken|has now taken)\b")),
     ("departed", _rx(r"\b(?:departed|departs|took off|takes off|left|leaves|on (?:its|their|the) way|en route|"
-                     r"headed (?:to|for|back)|heading (?:to|for|back)|bound for|sent|carrying|carried|"
+                     r"headed (?:to|for|back)|heading (?:to|for|back)|bound for|sent|carrying|"
                      r"transporting|with destination)\b")),
     ("planned", _rx(r"\b(?:will|would|plans?|planning|planned|scheduled|expected|set to|is to|are to|"
                     r"preparing|intends?|upcoming|to be deported)\b")),
 ]
 REFUSAL_ACT = _rx(r"\b(?:rejected|rejects|turned (?:\w+ )?away|turns (?:\w+ )?away|blocked|blocks|barred|bars|"
                   r"denied|denies|refused to land|refuse to land)\b")
+FOLLOW_UP_NP = _rx(r"^\W*(?:the|these|those|both|all|it|they)\b(?:\s+[\w-]+){0,3}?\s*(?:flights?|planes?|aircraft|jets?|"
+                   r"landed|arrived|departed)\b|\beach of the (?:\w+ )?(?:flights|planes)\b|\bthe first flight\b")
 STATED_POSITION = _rx(rf"\b{SPEECH}\b[^.]{{0,60}}\b(?:would|will|won't|wouldn't)\b(?:\s+not)?\b")
 
 
-def _destination(f: SentenceFeatures, deporter: str | None, ctx: Context,
-                 after: int = 0) -> tuple[str | None, str | None]:
+def _destination(f: SentenceFeatures, deporter: str | None, ctx: Context, after: int = 0,
+                 anaphoric: bool = False) -> tuple[str | None, str | None]:
     """(partner country, location) of a flight, from cues in the sentence (the place the landing
     verb points at first), else from context."""
     places = sorted(f.places, key=lambda p: (p.start < after, p.start))
@@ -148,6 +150,8 @@ def _destination(f: SentenceFeatures, deporter: str | None, ctx: Context,
     for h in f.fallback_countries():
         if h.iso3 != deporter and f.role(h) != "origin":
             return h.iso3, None
+    if not anaphoric:  # only "the flights", "the planes" ... refer back to an earlier destination
+        return None, None
     if ctx.last_destination:
         return ctx.last_destination, ctx.last_location
     return ctx.last_country, None
@@ -213,7 +217,8 @@ def code_removal_flight(f: SentenceFeatures, ctx: Context) -> list[dict]:
             return []  # "refuse military flights" in general is a stated position, not a flight
     deporter = _deporter(f, ctx) or US
     trigger = next((p.search(f.text) for name, p in FLIGHT_STATUS if name == status), None)
-    partner, location = _destination(f, deporter, ctx, after=trigger.start() if trigger else 0)
+    definite = bool(anaphoric or FOLLOW_UP_NP.search(f.text))
+    partner, location = _destination(f, deporter, ctx, after=trigger.start() if trigger else 0, anaphoric=definite)
     partners = [partner]
     if status == "refused":
         refusers = [h for h in _unique(f.countries) if h.iso3 != deporter and f.role(h) in ("", "destination")]
@@ -252,7 +257,8 @@ RESPONSE_STATUS = [
                     r"demand(?:ed|s) (?:an )?explanations?|flagrant disregard|degrading|called (?:it|the treatment) "
                     r"(?:unacceptable|humiliating)|unacceptable|humiliating|complain(?:ed|s)|rejection of the "
                     r"treatment|(?:energetic|strong|firm|categorical) rejection)\b")),
-    ("refusal", _rx(r"\b(?:deny (?:the )?entry|denied (?:the )?entry|denied (?:a|the) request|no longer (?:accept|"
+    ("refusal", _rx(r"\b(?:(?:suspend|halt|stopp?)(?:ed|s)? (?:\w+ )?(?:repatriation|deportation|return) flights|"
+                    r"deny (?:the )?entry|denied (?:the )?entry|denied (?:a|the) request|no longer (?:accept|"
                     r"allow|receive|take)|refus(?:ed|es|e) to (?:accept|allow|receive|take|let|admit|land)|would not (?:allow|accept|"
                     r"receive|let|take)|will not (?:allow|accept|receive|let|take)|won't (?:allow|accept|receive|let|"
                     r"take)|wouldn't (?:allow|accept|let)|not (?:accept|allow|receive) (?:any )?(?:deport|migrant|"
@@ -268,7 +274,20 @@ GOVERNMENT_SUBJECT = _rx(r"\b(?:government|president|minister|ministry|authoriti
                          r"embassy|prime minister|administration)\b")
 
 
+def _stems(words: str) -> re.Pattern:
+    """A fast gate: any of these literal stems, as a prefix trie."""
+    return re.compile(_trie_pattern(sorted(set(words.split()))), re.I)
+
+
+RESPONSE_ANY = _stems("refus reject deny denie denied protest condemn denounc object critici outrage summon demand "
+                      "disregard degrading unacceptabl humiliat complain accept receiv take welcom ready willing "
+                      "back revers relent cave u-turn climbed changed agree only condition provided long treated "
+                      "civilian handcuff military longer suspend halt stop won't wouldn't not sent")
+
+
 def code_diplomatic_response(f: SentenceFeatures, ctx: Context) -> list[dict]:
+    if not RESPONSE_ANY.search(f.text):
+        return []
     status = next((name for name, pattern in RESPONSE_STATUS if pattern.search(f.text)), None)
     if status is None:
         return []
@@ -410,7 +429,12 @@ MEASURE_STATUS = [
 ]
 
 
+MEASURE_ANY = _stems("tariff duties levies visa ban sanction freez aid customs retaliat punitive consequences")
+
+
 def code_coercive_measure(f: SentenceFeatures, ctx: Context) -> list[dict]:
+    if not MEASURE_ANY.search(f.text):
+        return []
     found = []
     for measure, pattern in MEASURES:
         m = pattern.search(f.text)
@@ -496,7 +520,9 @@ def code_detention(f: SentenceFeatures, ctx: Context) -> list[dict]:
         if place is None and not hosts:
             return []
         actor = (place or hosts[0]).iso3
-        partner, location = None, place.location if place else None
+        city = next((h.text for h in f.countries if h.kind == "capital" and h.iso3 == actor
+                     and re.search(r"\b(?:in|at|near)\s+$", f.text[max(0, h.start - 6):h.start])), None)
+        partner, location = None, place.location if place else city
     beds, _ = _count_of(f, "beds")
     people, qualifier = _people(f, None)
     return [_record("detention", status, f, actor, partner, location=location, people_count=people,
@@ -609,8 +635,24 @@ def _drop_overlaps(records: list[dict]) -> list[dict]:
     return out
 
 
+# Every rule needs one of these word stems; one search (a prefix trie, so it costs a few
+# branches per character) spares most sentences all the detailed patterns.
+_TRIGGER_STEMS = """
+flight plane aircraft jet airliner c-13 c-17 charter fly flew flown land arriv deport refus way en route bound
+head depart took left other migrant deportee reject deni deny protest condemn denounc object critici outrage summon
+demand disregard degrading unacceptabl humiliat complain accept receiv take welcom ready willing back revers relent
+cave u-turn climbed changed agree only condition provided as long treated civilian handcuff longer suspend halt
+stop n't will not would not sent send deal accord pact arrangement memorand mou treaty plan partnership scheme
+propos host hous admit jail serve return repatriat bridge tariff duties levies visa ban sanction freez aid customs
+retaliat punitive consequences detention detain camp facilit center centre prison cecot staging hotel shelter tent
+beds held hold troops soldiers marines service guard active-duty personnel armed military executive presidential
+proclamation emergency decision decree alien judge court
+"""
+ANY_TRIGGER = re.compile(_trie_pattern(sorted(set(_TRIGGER_STEMS.split()) | {"will not", "would not"})), re.I)
+
+
 def code_sentence(f: SentenceFeatures, ctx: Context) -> list[dict]:
-    if QUESTION_OR_HYPOTHETICAL.search(f.text):
+    if not (ANY_TRIGGER.search(f.text) or f.places) or QUESTION_OR_HYPOTHETICAL.search(f.text):
         return []
     records = [rec for coder in CODERS for rec in coder(f, ctx)]
     records = _drop_overlaps(records)

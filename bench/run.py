@@ -1,0 +1,648 @@
+"""End-to-end benchmark of the pipeline on synthetic corpora (`make bench`).
+
+For each size it generates a deterministic corpus (bench.corpus) in a work folder and runs:
+
+1. the floor, in this process: read every raw file and split it into sentences with one
+   regular expression (best of two passes; no pipeline can be faster);
+2. the stage functions of deportdata.stages called directly, in the flow's order, on a
+   fresh workspace, without Prefect (`direct_s`, `direct_stages`);
+3. the real Prefect flow (flows.pipeline.pipeline) on another fresh workspace: the cold run
+   (`wall_s`, per-stage `stages`), then an unchanged rerun, then a run after adding 1% new
+   articles (bench.corpus.add_new_articles);
+4. the direct stages again after the 1% batch (`direct_incremental_1pct_s`).
+
+Every pipeline run is a child process (`python -m bench.run --child ...`), so peak memory
+is per run and sizes do not pollute each other. A flow child first runs a trivial flow:
+that call starts Prefect's temporary API server and is reported as `prefect_startup_s`;
+`wall_s` is the pipeline flow call alone, and `wall_total_s` the whole child process
+(interpreter, imports, Prefect start-up, run). `prefect_overhead_ratio` is `wall_s` over
+`direct_s`. Results go to bench/results/latest.json and latest.md (see bench/README.md).
+
+Usage::
+
+    python -m bench.run --sizes 1000 10000 100000 [--workdir DIR] [--keep] [--seed 0]
+    python -m bench.run --sizes 10000 --profile [--profile-dir DIR]   # cProfile, direct stages
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import math
+import os
+import platform
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS_DIR = REPO / "bench" / "results"
+DEFAULT_SIZES = (1000, 10000, 100000)
+STAGES = ("ingest", "extract", "validate", "dedupe", "publish")
+# direct stage -> flow stage it belongs to (scan runs inside the ingest flow, assemble in extract's)
+DIRECT_STAGES = {"scan": "ingest", "ingest": "ingest", "fingerprint": "ingest", "extract": "extract",
+                 "assemble": "extract", "validate": "validate", "dedupe": "dedupe", "publish": "publish"}
+INCREMENTAL_FRACTION = 0.01
+MARKER = ".deportdata-bench.json"
+SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+")
+
+# Targets of issue 8: (key, description)
+TARGETS = {
+    "e2e_100k_s": "100,000 articles end to end (child process incl. Prefect start-up) < 120 s",
+    "peak_rss_100k_mb": "peak memory at 100,000 < 2,048 MB",
+    "floor_multiple": "pipeline within 10x of the floor (every size)",
+    "prefect_overhead_10k": "Prefect overhead < 10% at 10,000 (ratio < 1.10)",
+    "scaling_10x": "10x articles at most 11x time",
+    "unchanged_rerun_100k_s": "unchanged rerun at 100,000 < 10 s beyond Prefect start-up",
+    "incremental_fraction": "1% incremental run < 10% of the full run",
+}
+
+
+# ------------------------------------------------------------------------------- helpers
+
+def _round(x: float | None, digits: int = 3) -> float | None:
+    return None if x is None else round(float(x), digits)
+
+
+def _maxrss_mb(who: int = resource.RUSAGE_SELF) -> float:
+    # ru_maxrss is in KiB on Linux, in bytes on macOS
+    rss = resource.getrusage(who).ru_maxrss
+    return rss / 1024 / 1024 if sys.platform == "darwin" else rss / 1024
+
+
+def machine_info() -> dict:
+    info = {"cpu_count": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+            "machine": platform.machine()}
+    try:
+        import psutil
+
+        info["memory_gb"] = round(psutil.virtual_memory().total / 1e9, 1)
+    except ImportError:
+        pass
+    for module in ("prefect", "pandas", "pyarrow"):
+        try:
+            info[module] = __import__(module).__version__
+        except Exception:  # noqa: BLE001 - a missing library only loses a line of metadata
+            info[module] = None
+    return info
+
+
+def floor_pass(raw: Path) -> dict:
+    """Read every file under raw/ and split it into sentences with one regular expression."""
+    files = n_bytes = sentences = 0
+    for folder, _, names in os.walk(raw):
+        for name in names:
+            data = Path(folder, name).read_bytes()
+            sentences += len(SENTENCE_SPLIT.split(data.decode("utf-8", "replace")))
+            files += 1
+            n_bytes += len(data)
+    return {"files": files, "bytes": n_bytes, "sentences": sentences}
+
+
+def measure_floor(raw: Path, repeat: int = 2) -> tuple[float, dict]:
+    best, counts = math.inf, {}
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        counts = floor_pass(raw)
+        best = min(best, time.perf_counter() - t0)
+    return best, counts
+
+
+# ------------------------------------------------------------------------------- children
+
+class _StageTimer:
+    def __init__(self) -> None:
+        self.times: dict[str, float] = {}
+
+    def __call__(self, name: str, fn, *args):
+        t0 = time.perf_counter()
+        try:
+            return fn(*args)
+        finally:
+            self.times[name] = self.times.get(name, 0.0) + time.perf_counter() - t0
+
+
+def run_direct(ws, max_batches: int) -> dict:
+    """The flow's steps (flows.pipeline.pipeline) as plain calls, in the same order, no Prefect."""
+    from deportdata import stages
+    from deportdata.release import candidate_version, latest_release
+
+    t = _StageTimer()
+    t0 = time.perf_counter()
+    manifest = t("scan", stages.scan_raw, ws.raw)
+    ws.run_dir.mkdir(parents=True, exist_ok=True)
+    (ws.run_dir / "manifest.json").write_text(json.dumps(manifest))
+    pending = stages.pending_files(manifest, ws)
+    for batch in stages.batches(pending, max_batches):
+        t("ingest", stages.ingest_batch, batch, ws)
+    fingerprint = t("fingerprint", stages.input_fingerprint, manifest)
+    summary = {"files": len(manifest), "new_files": len(pending), "skipped": False}
+    if fingerprint in stages.known_fingerprints(ws):
+        summary["skipped"] = True
+    else:
+        for batch in stages.batches(stages.pending_extraction(ws), max_batches, min_size=1):
+            t("extract", stages.extract_batch, batch, ws)
+        assembled = t("assemble", stages.assemble, manifest, ws)
+        t("validate", stages.validate_run, ws)
+        version = candidate_version(latest_release(ws.processed))
+        deduped = t("dedupe", stages.dedupe_run, ws, version)
+        t("publish", stages.publish_run, ws, version, fingerprint)
+        stages.remember_fingerprint(ws, fingerprint)
+        summary.update(n_articles=assembled.n_articles, n_mentions=assembled.n_mentions, events=deduped["events"])
+    return {"seconds": time.perf_counter() - t0, "stages": t.times, "summary": summary}
+
+
+class _TimedFlow:
+    """Stands in for a sub-flow in flows.pipeline's namespace and times each call of it."""
+
+    def __init__(self, name: str, flow, times: dict) -> None:
+        self.name, self.flow, self.times = name, flow, times
+
+    def with_options(self, **kwargs) -> "_TimedFlow":
+        return _TimedFlow(self.name, self.flow.with_options(**kwargs), self.times)
+
+    def __call__(self, *args, **kwargs):
+        t0 = time.perf_counter()
+        try:
+            return self.flow(*args, **kwargs)
+        finally:
+            self.times[self.name] = self.times.get(self.name, 0.0) + time.perf_counter() - t0
+
+
+def run_flow(ws, max_batches: int) -> dict:
+    t0 = time.perf_counter()
+    from prefect import flow
+
+    import flows.pipeline as fp
+
+    imported = time.perf_counter()
+
+    @flow(name="bench-noop")
+    def noop() -> int:
+        return 1
+
+    noop()  # starts Prefect's temporary API server (or connects to PREFECT_API_URL)
+    started = time.perf_counter()
+    times: dict[str, float] = {}
+    for name in STAGES:
+        setattr(fp, f"{name}_flow", _TimedFlow(name, getattr(fp, f"{name}_flow"), times))
+    summary = fp.pipeline(ws, runner="thread", max_batches=max_batches)
+    done = time.perf_counter()
+    keep = ("files", "new_files", "skipped", "n_articles", "n_mentions", "events", "version")
+    return {"seconds": done - started, "prefect_import_s": imported - t0, "prefect_startup_s": started - imported,
+            "stages": times, "summary": {k: summary.get(k) for k in keep if k in summary}}
+
+
+def child_main(args: argparse.Namespace) -> int:
+    from deportdata.settings import Settings
+
+    env = {**os.environ, "DEPORTDATA_RAW": args.raw, "DEPORTDATA_PROCESSED": args.processed,
+           "DEPORTDATA_CACHE": args.cache}
+    settings = Settings.load(REPO, environ=env)
+    ws = settings.workspace()
+    if args.child == "direct":
+        if args.profile_out:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            result = profiler.runcall(run_direct, ws, settings.max_batches)
+            profiler.dump_stats(args.profile_out)
+        else:
+            result = run_direct(ws, settings.max_batches)
+    elif args.child == "flow":
+        result = run_flow(ws, settings.max_batches)
+    elif args.child == "noop":
+        from prefect import flow
+
+        @flow(name="bench-noop")
+        def noop() -> int:
+            return 1
+
+        t0 = time.perf_counter()
+        noop()
+        result = {"seconds": time.perf_counter() - t0, "stages": {}, "summary": {}}
+    else:
+        raise SystemExit(f"unknown child mode {args.child!r}")
+    result["max_batches"] = settings.max_batches
+    result["peak_rss_mb"] = _maxrss_mb()
+    Path(args.result).write_text(json.dumps(result))
+    return 0
+
+
+# ------------------------------------------------------------------------------- parent side
+
+class _TreeRss:
+    """Samples the resident memory of a process and its descendants (Prefect's server) with psutil."""
+
+    def __init__(self, pid: int, interval: float = 0.2) -> None:
+        self.peak_mb: float | None = None
+        try:
+            import psutil
+        except ImportError:
+            return
+        self._psutil, self._pid, self._interval = psutil, pid, interval
+        self._stop = threading.Event()
+        self.peak_mb = 0.0
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        psutil = self._psutil
+        try:
+            root = psutil.Process(self._pid)
+        except psutil.Error:
+            return
+        while not self._stop.is_set():
+            try:
+                procs = [root, *root.children(recursive=True)]
+                total = 0
+                for p in procs:
+                    try:
+                        total += p.memory_info().rss
+                    except psutil.Error:
+                        pass
+                self.peak_mb = max(self.peak_mb, total / 2**20)
+            except psutil.Error:
+                return
+            self._stop.wait(self._interval)
+
+    def stop(self) -> None:
+        if self.peak_mb is not None:
+            self._stop.set()
+            self._thread.join()
+
+
+def prefect_env(prefect_home: Path) -> dict:
+    """The children's environment: Prefect's state in the bench folder, analytics off."""
+    from deportdata.settings import prefect_defaults
+
+    env = dict(os.environ)
+    defaults = prefect_defaults(prefect_home.parent)
+    defaults["PREFECT_HOME"] = str(prefect_home)
+    defaults["PREFECT_LOCAL_STORAGE_PATH"] = str(prefect_home / "storage")
+    for key, value in defaults.items():
+        if key in ("PREFECT_HOME", "PREFECT_LOCAL_STORAGE_PATH"):
+            env[key] = value  # isolated from the user's and the project's Prefect state
+        else:
+            env.setdefault(key, value)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    return env
+
+
+def run_child(mode: str, raw: Path, ws_root: Path, env: dict, log_dir: Path, label: str,
+              profile_out: Path | None = None) -> dict:
+    result_path = log_dir / f"{label}.result.json"
+    log_path = log_dir / f"{label}.log"
+    cmd = [sys.executable, "-m", "bench.run", "--child", mode, "--raw", str(raw),
+           "--processed", str(ws_root / "processed"), "--cache", str(ws_root / "cache"), "--result", str(result_path)]
+    if profile_out:
+        cmd += ["--profile-out", str(profile_out)]
+    t0 = time.perf_counter()
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+        sampler = _TreeRss(proc.pid)
+        code = proc.wait()
+        sampler.stop()
+    wall = time.perf_counter() - t0
+    if code != 0 or not result_path.exists():
+        tail = log_path.read_text(errors="replace")[-4000:]
+        raise RuntimeError(f"bench child {label!r} failed with exit code {code}; log {log_path}:\n{tail}")
+    result = json.loads(result_path.read_text())
+    result["process_s"] = wall
+    result["peak_rss_tree_mb"] = sampler.peak_mb
+    return result
+
+
+def _prepare_size_dir(workdir: Path, size: int, seed: int) -> Path:
+    folder = workdir / f"n{size}"
+    if folder.exists():
+        if not (folder / MARKER).exists():
+            raise SystemExit(f"{folder} exists and was not made by bench.run; choose another --workdir")
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    (folder / MARKER).write_text(json.dumps({"size": size, "seed": seed}))
+    return folder
+
+
+def _log(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def bench_size(size: int, workdir: Path, env: dict, seed: int, incremental_seed: int) -> dict:
+    from bench.corpus import add_new_articles, generate_corpus
+
+    folder = _prepare_size_dir(workdir, size, seed)
+    raw, logs = folder / "raw", folder / "logs"
+    logs.mkdir()
+    _log(f"== {size:,} articles ({folder})")
+    stats = generate_corpus(raw, size, seed)
+    mb = stats.total_bytes / 1e6
+    _log(f"corpus      {stats.n_files:,} files, {stats.n_articles:,} articles, {mb:.1f} MB in {stats.seconds:.1f} s")
+
+    floor_s, floor_counts = measure_floor(raw)
+    _log(f"floor       {floor_s:.2f} s (read + regex sentence split, {floor_counts['sentences']:,} sentences)")
+
+    direct = run_child("direct", raw, folder / "ws-direct", env, logs, "direct-cold")
+    _log(f"direct      {direct['seconds']:.1f} s  " + _stage_line(direct["stages"]))
+    cold = run_child("flow", raw, folder / "ws-flow", env, logs, "flow-cold")
+    _log(f"flow cold   {cold['seconds']:.1f} s  " + _stage_line(cold["stages"]) +
+         f"  (process {cold['process_s']:.1f} s, peak RSS {cold['peak_rss_mb']:.0f} MB)")
+    unchanged = run_child("flow", raw, folder / "ws-flow", env, logs, "flow-unchanged")
+    _log(f"unchanged   {unchanged['seconds']:.2f} s (skipped={unchanged['summary'].get('skipped')})")
+    n_new = max(1, round(size * INCREMENTAL_FRACTION))
+    new_paths = add_new_articles(raw, n_new, incremental_seed)
+    incremental = run_child("flow", raw, folder / "ws-flow", env, logs, "flow-incremental")
+    _log(f"incr. 1%    {incremental['seconds']:.1f} s for {n_new} new articles ({len(new_paths)} files)")
+    direct_incr = run_child("direct", raw, folder / "ws-direct", env, logs, "direct-incremental")
+    _log(f"direct 1%   {direct_incr['seconds']:.1f} s")
+
+    flows = (cold, unchanged, incremental)
+    wall_s = cold["seconds"]
+    stages = {name: _round(cold["stages"].get(name, 0.0)) for name in STAGES}
+    stages["other"] = _round(max(0.0, wall_s - sum(cold["stages"].get(n, 0.0) for n in STAGES)))
+    row = {
+        "articles": stats.n_articles, "files": stats.n_files, "megabytes": _round(mb, 2),
+        "corpus_s": stats.seconds,
+        "wall_s": _round(wall_s), "wall_total_s": _round(cold["process_s"]),
+        "stages": stages,
+        "articles_per_s": _round(stats.n_articles / wall_s, 1), "mb_per_s": _round(mb / wall_s),
+        "floor_s": _round(floor_s), "floor_multiple": _round(wall_s / floor_s, 1),
+        "floor_articles_per_s": _round(stats.n_articles / floor_s, 1),
+        "peak_rss_mb": _round(max(r["peak_rss_mb"] for r in flows), 1),
+        "peak_rss_tree_mb": _round(max((r["peak_rss_tree_mb"] or 0.0) for r in flows), 1)
+        if cold["peak_rss_tree_mb"] is not None else None,
+        "unchanged_rerun_s": _round(unchanged["seconds"]), "unchanged_rerun_total_s": _round(unchanged["process_s"]),
+        "unchanged_rerun_skipped": bool(unchanged["summary"].get("skipped")),
+        "incremental_1pct_s": _round(incremental["seconds"]),
+        "incremental_1pct_total_s": _round(incremental["process_s"]),
+        "incremental_articles": n_new,
+        "incremental_fraction_of_full": _round(incremental["seconds"] / wall_s),
+        "incremental_stages": {name: _round(incremental["stages"].get(name, 0.0)) for name in STAGES},
+        "prefect_startup_s": _round(statistics.median(r["prefect_startup_s"] for r in flows)),
+        "prefect_import_s": _round(statistics.median(r["prefect_import_s"] for r in flows)),
+        "prefect_overhead_ratio": _round(wall_s / direct["seconds"]),
+        "direct_s": _round(direct["seconds"]),
+        "direct_stages": {name: _round(direct["stages"].get(name, 0.0)) for name in DIRECT_STAGES},
+        "direct_peak_rss_mb": _round(direct["peak_rss_mb"], 1),
+        "direct_incremental_1pct_s": _round(direct_incr["seconds"]),
+        "max_batches": cold["max_batches"],
+        "outputs": {"distinct_articles": cold["summary"].get("n_articles"),
+                    "mentions": cold["summary"].get("n_mentions"), "events": cold["summary"].get("events"),
+                    "direct_events": direct["summary"].get("events")},
+    }
+    _log(f"prefect_startup_s: {row['prefect_startup_s']:.1f}")
+    _log(f"pipeline = {row['floor_multiple']:.1f} x floor; Prefect overhead ratio {row['prefect_overhead_ratio']:.3f} "
+         f"(flow {wall_s:.1f} s / direct {direct['seconds']:.1f} s); {row['articles_per_s']:.1f} articles/s, "
+         f"{row['mb_per_s']:.3f} MB/s")
+    return row
+
+
+def _stage_line(times: dict) -> str:
+    return " ".join(f"{k}={v:.1f}" for k, v in times.items())
+
+
+# ------------------------------------------------------------------------------- targets
+
+def _scaling_exponent(sizes: dict) -> float | None:
+    """Slope of log(wall_s) over log(size) between the two largest measured sizes."""
+    measured = sorted((int(n), r["wall_s"]) for n, r in sizes.items() if r.get("wall_s"))
+    if len(measured) < 2:
+        return None
+    (n0, t0), (n1, t1) = measured[-2], measured[-1]
+    return math.log(t1 / t0) / math.log(n1 / n0)
+
+
+def evaluate_targets(sizes: dict) -> list[dict]:
+    out: list[dict] = []
+    largest = max(sizes, key=int) if sizes else None
+    exponent = _scaling_exponent(sizes)
+
+    def add(key: str, measured, limit, size=None, estimate=None, note: str = "") -> None:
+        ok = None if measured is None else bool(measured < limit)
+        out.append({"target": key, "description": TARGETS[key], "size": size, "measured": _round(measured, 3),
+                    "limit": limit, "ok": ok, "estimate": _round(estimate, 1), "note": note})
+
+    def extrapolate(key: str) -> float | None:
+        if largest is None or int(largest) == 100_000 or exponent is None:
+            return None
+        value = sizes[largest].get(key)
+        return None if value is None else value * (100_000 / int(largest)) ** exponent
+
+    how = f"extrapolated from {largest} with time ~ size^{exponent:.2f}" if exponent is not None else ""
+    big = sizes.get("100000")
+    if big:
+        add("e2e_100k_s", big["wall_total_s"], 120, 100_000)
+        add("peak_rss_100k_mb", big["peak_rss_mb"], 2048, 100_000)
+        add("unchanged_rerun_100k_s", big["unchanged_rerun_s"], 10, 100_000)
+    else:
+        startup = sizes[largest]["prefect_startup_s"] + sizes[largest]["prefect_import_s"] if largest else 0
+        e2e = extrapolate("wall_s")
+        add("e2e_100k_s", None, 120, 100_000, None if e2e is None else e2e + startup, how)
+        add("peak_rss_100k_mb", None, 2048, 100_000,
+            None if largest is None else sizes[largest]["peak_rss_mb"] * 100_000 / int(largest),
+            f"linear from {largest} (upper bound)" if largest else "")
+        rerun = extrapolate("unchanged_rerun_s")
+        add("unchanged_rerun_100k_s", None, 10, 100_000, rerun, how)
+    for n, r in sorted(sizes.items(), key=lambda kv: int(kv[0])):
+        add("floor_multiple", r["floor_multiple"], 10, int(n))
+    if "10000" in sizes:
+        add("prefect_overhead_10k", sizes["10000"]["prefect_overhead_ratio"], 1.10, 10_000)
+    ordered = sorted(sizes, key=int)
+    for a, b in zip(ordered, ordered[1:]):
+        if int(b) == 10 * int(a):
+            add("scaling_10x", sizes[b]["wall_s"] / sizes[a]["wall_s"], 11, int(b), note=f"wall_s {b} / wall_s {a}")
+    for n in ordered:
+        add("incremental_fraction", sizes[n]["incremental_fraction_of_full"], 0.10, int(n))
+    return out
+
+
+# ------------------------------------------------------------------------------- reports
+
+ROWS = [
+    ("articles", "articles", "{:,}"), ("megabytes", "MB of raw text", "{:.1f}"),
+    ("wall_s", "pipeline flow, cold (s)", "{:.1f}"),
+    ("stage:ingest", "  ingest (incl. scan)", "{:.1f}"), ("stage:extract", "  extract (incl. assemble)", "{:.1f}"),
+    ("stage:validate", "  validate", "{:.1f}"), ("stage:dedupe", "  dedupe", "{:.1f}"),
+    ("stage:publish", "  publish", "{:.1f}"), ("stage:other", "  other (flow glue)", "{:.1f}"),
+    ("wall_total_s", "child process, cold (s, incl. Prefect start-up)", "{:.1f}"),
+    ("articles_per_s", "articles / s", "{:.1f}"), ("mb_per_s", "MB / s", "{:.3f}"),
+    ("floor_s", "floor: read + regex split (s)", "{:.2f}"), ("floor_multiple", "pipeline / floor", "{:.0f}x"),
+    ("peak_rss_mb", "peak RSS, pipeline process (MB)", "{:.0f}"),
+    ("peak_rss_tree_mb", "peak RSS incl. Prefect server (MB, sampled)", "{:.0f}"),
+    ("unchanged_rerun_s", "unchanged rerun (s, excl. start-up)", "{:.2f}"),
+    ("incremental_1pct_s", "1% incremental run (s, excl. start-up)", "{:.1f}"),
+    ("incremental_fraction_of_full", "1% incremental / full run", "{:.2f}"),
+    ("direct_s", "direct stage calls, no Prefect (s)", "{:.1f}"),
+    ("prefect_overhead_ratio", "Prefect overhead ratio (flow / direct)", "{:.3f}"),
+    ("prefect_startup_s", "prefect_startup_s (first flow call)", "{:.1f}"),
+]
+
+
+def _cell(row: dict, key: str, fmt: str) -> str:
+    value = row["stages"].get(key[6:]) if key.startswith("stage:") else row.get(key)
+    return "n/a" if value is None else fmt.format(value)
+
+
+def markdown(report: dict) -> str:
+    sizes = sorted(report["sizes"], key=int)
+    m = report["machine"]
+    lines = [
+        "# Pipeline benchmark", "",
+        f"Run {report['created']} on {m['cpu_count']} CPUs, Python {m['python']}, {m['platform']}, "
+        f"Prefect {m.get('prefect')}; `python -m bench.run --sizes {' '.join(sizes)}`. "
+        "See bench/README.md for what each line measures.", "",
+        "| | " + " | ".join(f"{int(n):,}" for n in sizes) + " |",
+        "|---|" + "---:|" * len(sizes),
+    ]
+    for key, label, fmt in ROWS:
+        lines.append(f"| {label} | " + " | ".join(_cell(report["sizes"][n], key, fmt) for n in sizes) + " |")
+    lines += ["", "## Targets", "", "| target | size | measured | limit | met |", "|---|---:|---:|---:|---|"]
+    for t in report["targets"]:
+        measured = "n/a" if t["measured"] is None else f"{t['measured']:g}"
+        if t["measured"] is None and t.get("estimate") is not None:
+            measured = f"~{t['estimate']:g} (estimate)"
+        met = {True: "yes", False: "**no**", None: "not measured"}[t["ok"]]
+        note = f" ({t['note']})" if t.get("note") else ""
+        lines.append(f"| {t['description']}{note} | {t['size'] or ''} | {measured} | {t['limit']} | {met} |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+# ------------------------------------------------------------------------------- main
+
+def _parse_sizes(values: list[str]) -> list[int]:
+    sizes = []
+    for value in values:
+        for part in re.split(r"[,\s]+", value.strip()):
+            if part:
+                n = int(part.replace("_", ""))
+                if n < 1:
+                    raise argparse.ArgumentTypeError(f"size must be positive: {part}")
+                sizes.append(n)
+    return sorted(dict.fromkeys(sizes))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
+    p.add_argument("--sizes", nargs="+", default=[" ".join(map(str, DEFAULT_SIZES))],
+                   help="corpus sizes in articles (default: 1000 10000 100000)")
+    p.add_argument("--seed", type=int, default=0, help="corpus seed (default 0)")
+    p.add_argument("--incremental-seed", type=int, default=1, help="seed of the 1%% batch (default 1)")
+    p.add_argument("--workdir", type=Path, help="where corpora and workspaces go (default: a temporary folder)")
+    p.add_argument("--keep", action="store_true", help="keep the corpora, workspaces and child logs")
+    p.add_argument("--results-dir", type=Path, default=RESULTS_DIR, help="where latest.json and latest.md go")
+    p.add_argument("--merge", action="store_true",
+                   help="keep sizes from an earlier latest.json that this run does not measure")
+    p.add_argument("--no-warmup", action="store_true",
+                   help="skip the first Prefect start (database creation) before measuring")
+    p.add_argument("--profile", action="store_true",
+                   help="only profile the direct stage calls with cProfile at each size (no results written)")
+    p.add_argument("--profile-dir", type=Path, help="where --profile writes .prof and .txt (default: --workdir)")
+    # internal: one measured run in a child process
+    p.add_argument("--child", choices=("direct", "flow", "noop"), help=argparse.SUPPRESS)
+    for name in ("--raw", "--processed", "--cache", "--result", "--profile-out"):
+        p.add_argument(name, help=argparse.SUPPRESS)
+    return p
+
+
+def profile_main(sizes: list[int], workdir: Path, env: dict, seed: int, out_dir: Path) -> None:
+    import pstats
+
+    from bench.corpus import generate_corpus
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for size in sizes:
+        folder = _prepare_size_dir(workdir, size, seed)
+        (folder / "logs").mkdir()
+        generate_corpus(folder / "raw", size, seed)
+        prof = out_dir / f"profile-{size}.prof"
+        result = run_child("direct", folder / "raw", folder / "ws", env, folder / "logs", "profile", prof)
+        stats = pstats.Stats(str(prof))
+        total = result["seconds"]
+        text = out_dir / f"profile-{size}.txt"
+        with open(text, "w") as fh:
+            fh.write(f"direct stage calls at {size} articles under cProfile: {total:.1f} s; stages "
+                     f"{_stage_line(result['stages'])}\n\n")
+            for order in ("cumulative", "tottime"):
+                stats.stream = fh
+                stats.sort_stats(order).print_stats(60)
+        _log(f"profile {size}: {total:.1f} s ({_stage_line(result['stages'])}); {text}")
+        width = max(10, total)
+        rows = sorted(stats.stats.items(), key=lambda kv: kv[1][2], reverse=True)[:15]  # by own time
+        for (file, line, func), (_, _, tt, ct, _) in rows:
+            _log(f"  {tt / width:6.1%} own {ct / width:6.1%} cum  {func}  {Path(file).name}:{line}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.child:
+        return child_main(args)
+    sizes = _parse_sizes(args.sizes)
+    made_workdir = args.workdir is None
+    workdir = Path(tempfile.mkdtemp(prefix="deportdata-bench-")) if made_workdir else args.workdir.resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    prefect_home = workdir / "prefect"
+    env = prefect_env(prefect_home)
+    created = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+    try:
+        if args.profile:
+            profile_main(sizes, workdir, env, args.seed, args.profile_dir or workdir)
+            return 0
+        first_start = None
+        if not args.no_warmup:
+            warm = run_child("noop", workdir, workdir / "warmup", env, workdir, "prefect-warmup")
+            first_start = warm["seconds"]
+            _log(f"prefect first start (new Prefect home): {first_start:.1f} s in-process, "
+                 f"{warm['process_s']:.1f} s process")
+        results: dict[str, dict] = {}
+        for size in sizes:
+            results[str(size)] = bench_size(size, workdir, env, args.seed, args.incremental_seed)
+        args.results_dir.mkdir(parents=True, exist_ok=True)
+        latest = args.results_dir / "latest.json"
+        if args.merge and latest.exists():
+            previous = json.loads(latest.read_text())
+            results = {**previous.get("sizes", {}), **results}
+        report = {
+            "schema": 1, "created": created, "command": ["python", "-m", "bench.run", *(argv or sys.argv[1:])],
+            "machine": machine_info(),
+            "settings": {"seed": args.seed, "incremental_seed": args.incremental_seed,
+                         "incremental_fraction": INCREMENTAL_FRACTION, "runner": "thread",
+                         "prefect_api": "server" if os.environ.get("PREFECT_API_URL") else "ephemeral"},
+            "prefect_first_start_s": _round(first_start),
+            "sizes": dict(sorted(results.items(), key=lambda kv: int(kv[0]))),
+        }
+        report["targets"] = evaluate_targets(report["sizes"])
+        _write_atomic(latest, json.dumps(report, indent=2) + "\n")
+        md = markdown(report)
+        _write_atomic(args.results_dir / "latest.md", md)
+        _log("\n" + md)
+        _log(f"wrote {latest} and {args.results_dir / 'latest.md'}")
+    finally:
+        if args.keep:
+            _log(f"kept {workdir}")
+        elif made_workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            for folder in [prefect_home, workdir / "warmup", *(workdir / f"n{n}" for n in sizes)]:
+                if folder.is_dir() and (folder.name in ("prefect", "warmup") or (folder / MARKER).exists()):
+                    shutil.rmtree(folder, ignore_errors=True)
+            for leftover in workdir.glob("prefect-warmup.*"):
+                leftover.unlink()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
