@@ -94,6 +94,22 @@ def machine_info() -> dict:
     return info
 
 
+def code_state() -> dict:
+    """The code measured: git commit, whether the tree has changes, and the pipeline's code
+    fingerprint (deportdata.stages.input_fingerprint of an empty manifest)."""
+    from deportdata.stages import input_fingerprint
+
+    state = {"code_fingerprint": input_fingerprint([]), "git_commit": None, "git_dirty": None}
+    try:
+        run = lambda *a: subprocess.run(["git", *a], cwd=REPO, capture_output=True, text=True,  # noqa: E731
+                                        check=True, timeout=30).stdout.strip()
+        state["git_commit"] = run("rev-parse", "HEAD")
+        state["git_dirty"] = bool(run("status", "--porcelain", "--untracked-files=no"))
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return state
+
+
 def floor_pass(raw: Path) -> dict:
     """Read every file under raw/ and split it into sentences with one regular expression."""
     files = n_bytes = sentences = 0
@@ -232,6 +248,8 @@ def child_main(args: argparse.Namespace) -> int:
         raise SystemExit(f"unknown child mode {args.child!r}")
     result["max_batches"] = settings.max_batches
     result["peak_rss_mb"] = _maxrss_mb()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    result["cpu_s"] = usage.ru_utime + usage.ru_stime  # whole process: imports and Prefect included
     Path(args.result).write_text(json.dumps(result))
     return 0
 
@@ -339,6 +357,7 @@ def bench_size(size: int, workdir: Path, env: dict, seed: int, incremental_seed:
     from bench.corpus import add_new_articles, generate_corpus
 
     folder = _prepare_size_dir(workdir, size, seed)
+    load_before = os.getloadavg()[0]
     raw, logs = folder / "raw", folder / "logs"
     logs.mkdir()
     _log(f"== {size:,} articles ({folder})")
@@ -356,6 +375,8 @@ def bench_size(size: int, workdir: Path, env: dict, seed: int, incremental_seed:
          f"  (process {cold['process_s']:.1f} s, peak RSS {cold['peak_rss_mb']:.0f} MB)")
     unchanged = run_child("flow", raw, folder / "ws-flow", env, logs, "flow-unchanged")
     _log(f"unchanged   {unchanged['seconds']:.2f} s (skipped={unchanged['summary'].get('skipped')})")
+    if not unchanged["summary"].get("skipped"):
+        _log("WARNING: the unchanged rerun did not stop after the scan (did the code change during the run?)")
     n_new = max(1, round(size * INCREMENTAL_FRACTION))
     new_paths = add_new_articles(raw, n_new, incremental_seed)
     incremental = run_child("flow", raw, folder / "ws-flow", env, logs, "flow-incremental")
@@ -392,6 +413,8 @@ def bench_size(size: int, workdir: Path, env: dict, seed: int, incremental_seed:
         "direct_stages": {name: _round(direct["stages"].get(name, 0.0)) for name in DIRECT_STAGES},
         "direct_peak_rss_mb": _round(direct["peak_rss_mb"], 1),
         "direct_incremental_1pct_s": _round(direct_incr["seconds"]),
+        "cpu_total_s": _round(cold["cpu_s"]), "direct_cpu_total_s": _round(direct["cpu_s"]),
+        "load_average_1m": [_round(load_before, 2), _round(os.getloadavg()[0], 2)],
         "max_batches": cold["max_batches"],
         "outputs": {"distinct_articles": cold["summary"].get("n_articles"),
                     "mentions": cold["summary"].get("n_mentions"), "events": cold["summary"].get("events"),
@@ -498,6 +521,11 @@ def markdown(report: dict) -> str:
         f"Run {report['created']} on {m['cpu_count']} CPUs, Python {m['python']}, {m['platform']}, "
         f"Prefect {m.get('prefect')}; `python -m bench.run --sizes {' '.join(sizes)}`. "
         "See bench/README.md for what each line measures.", "",
+        f"Code: commit {(report['code'].get('git_commit') or 'unknown')[:12]}"
+        f"{' with uncommitted changes' if report['code'].get('git_dirty') else ''}, "
+        f"pipeline code fingerprint {report['code']['code_fingerprint']}.", "",
+        *[f"**Warning:** {w}" for w in report.get("warnings", [])],
+        *([""] if report.get("warnings") else []),
         "| | " + " | ".join(f"{int(n):,}" for n in sizes) + " |",
         "|---|" + "---:|" * len(sizes),
     ]
@@ -601,6 +629,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.profile:
             profile_main(sizes, workdir, env, args.seed, args.profile_dir or workdir)
             return 0
+        code_before = code_state()
         first_start = None
         if not args.no_warmup:
             warm = run_child("noop", workdir, workdir / "warmup", env, workdir, "prefect-warmup")
@@ -610,6 +639,13 @@ def main(argv: list[str] | None = None) -> int:
         results: dict[str, dict] = {}
         for size in sizes:
             results[str(size)] = bench_size(size, workdir, env, args.seed, args.incremental_seed)
+        code = code_state()
+        warnings = [f"size {n}: the unchanged rerun did not stop after the scan"
+                    for n, r in results.items() if not r["unchanged_rerun_skipped"]]
+        if code["code_fingerprint"] != code_before["code_fingerprint"]:
+            warnings.append("the pipeline's code changed during the benchmark: results mix two versions")
+        for warning in warnings:
+            _log(f"WARNING: {warning}")
         args.results_dir.mkdir(parents=True, exist_ok=True)
         latest = args.results_dir / "latest.json"
         if args.merge and latest.exists():
@@ -617,7 +653,7 @@ def main(argv: list[str] | None = None) -> int:
             results = {**previous.get("sizes", {}), **results}
         report = {
             "schema": 1, "created": created, "command": ["python", "-m", "bench.run", *(argv or sys.argv[1:])],
-            "machine": machine_info(),
+            "machine": machine_info(), "code": code, "warnings": warnings,
             "settings": {"seed": args.seed, "incremental_seed": args.incremental_seed,
                          "incremental_fraction": INCREMENTAL_FRACTION, "runner": "thread",
                          "prefect_api": "server" if os.environ.get("PREFECT_API_URL") else "ephemeral"},

@@ -53,6 +53,25 @@ def is_stale(holder: Holder, lock_path: Path) -> bool:
     return holder.host == socket.gethostname() and not _alive(holder.pid)
 
 
+def _clear_stale(path: Path, holder: Holder) -> None:
+    """Remove a stale lock unless someone else already replaced it. Two waiters may see the same
+    stale lock; a guard file created with O_EXCL lets only one of them break it, and the lock is
+    read again under the guard so a fresh lock is never removed."""
+    guard = path.with_name(path.name + ".break")
+    try:
+        fd = os.open(guard, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:
+        if time.time() - guard.stat().st_mtime > 60:  # a breaker killed mid-way
+            guard.unlink(missing_ok=True)
+        return
+    try:
+        os.close(fd)
+        if _read(path) == holder:
+            path.unlink(missing_ok=True)
+    finally:
+        guard.unlink(missing_ok=True)
+
+
 def _try_create(path: Path) -> bool:
     try:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
@@ -75,7 +94,7 @@ def run_lock(processed: Path, timeout_s: float, poll_s: float = 0.5, on_wait=Non
         if holder is None:
             continue
         if is_stale(holder, path):
-            path.unlink(missing_ok=True)  # the holder is gone; its run was killed
+            _clear_stale(path, holder)  # the holder is gone; its run was killed
             continue
         if time.monotonic() >= deadline:
             raise LockTimeout(f"another run (pid {holder.pid} on {holder.host}) holds {path}; waited {timeout_s:g} s. "

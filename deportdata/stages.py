@@ -197,13 +197,14 @@ def assemble(manifest: Sequence[tuple[str, str]], ws: Workspace) -> Assembled:
     """Gather the current raw files' segments into one run: distinct articles (same text once,
     near-copies marked), their mentions and the ingest rejects."""
     live = {tuple(f) for f in manifest}
-    segments = [seg for seg, files in _segment_files(ws.ingest_dir).items() if any(tuple(f) in live for f in files)]
+    segment_files = _segment_files(ws.ingest_dir)
+    segments = [seg for seg, files in segment_files.items() if any(tuple(f) in live for f in files)]
     articles, mentions, rejects = [], [], []
     for seg in segments:
         a = pd.read_parquet(ws.ingest_dir / f"{seg}.articles.parquet")
         articles.append(a[[(p, s) in live for p, s in zip(a["source_path"], a["source_sha256"])]])
         r = pd.read_parquet(ws.ingest_dir / f"{seg}.rejects.parquet")
-        files = {p for p, _ in _segment_files(ws.ingest_dir)[seg] if (p, dict(manifest).get(p)) in live}
+        files = {p for p, sha in segment_files[seg] if (p, sha) in live}
         rejects.append(r[r["source_path"].isin(files)])
         mentions.append(pd.read_parquet(ws.extract_dir / f"{seg}.mentions.parquet"))
     all_articles = pd.concat(articles, ignore_index=True) if articles else pd.DataFrame(

@@ -46,7 +46,12 @@ def validate_table(table: Table, df: pd.DataFrame, drop: tuple[str, ...] = ()) -
         raise ValueError(f"table {table.name!r} does not fit its schema: "
                          f"{table_level[['column', 'check']].to_dict('records')}")
     reasons: dict[int, list[str]] = defaultdict(list)
+    row_rules = {rule.name: rule.description for rule in table.row_rules}
+    row_rules.update({rule.description: rule.description for rule in table.row_rules})
     for case in row_level.itertuples():
+        if case.check in row_rules:  # a rule over the whole row: Pandera lists every column; say it once
+            reasons[int(case.index)].append(f"row: {row_rules[case.check]}")
+            continue
         column = case.column if isinstance(case.column, str) and case.column != table.name else "row"
         reasons[int(case.index)].append(f"{column}: {case.check} failed (value {case.failure_case!r})")
     bad = sorted(reasons)

@@ -72,7 +72,7 @@ Venezuela accepted two deportation flights from the United States on Monday carr
 in Caracas said.
 """
 
-# path -> expected words in the reject reason
+# path -> bytes of a file the pipeline must reject (MALFORMED_REASONS: words expected in the reason)
 MALFORMED: dict[str, bytes] = {
     "bad/empty.txt": b"",
     "bad/binary.txt": bytes(range(256)) * 8,

@@ -667,14 +667,15 @@ def test_non_utf8_pages_are_stored_byte_for_byte_and_read_by_ingest(server, raw,
 def test_per_host_rate_limit(server, raw, state):
     pages = [server.page(f"/p{n}", article_html(f"P{n}", paragraphs(f"p{n}"))) for n in range(3)]
     feed = server.feed("/feed", rss([(f"Deportation {n}", url, "") for n, url in enumerate(pages)]))
-    policy = HttpPolicy(per_host_interval=0.15, retries=0, timeout=2, trust_env=False)
+    policy = HttpPolicy(per_host_interval=0.3, retries=0, timeout=2, trust_env=False)
 
     run([Source.feed(feed)], raw, state, policy)
 
     starts = [t for _, _, t in server.requests]
     assert len(starts) == 4
     gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
-    assert min(gaps) >= 0.13
+    # server-side arrival times jitter under load; without the limiter the gaps would be ~0
+    assert min(gaps) >= 0.2
 
 
 def test_url_list_source_uses_title_or_url_words_for_keywords(server, raw, state, tmp_path):

@@ -203,11 +203,6 @@ def test_two_cli_runs_started_together_publish_one_release(prefect_harness, samp
     assert json.loads((processed / "index.json").read_text())["latest"] == "1.0.0"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (deportdata/lock.py run_lock): clearing a stale lock is check-then-unlink. Two waiters that both read "
-    "the same stale lock both unlink: the slower one deletes the lock the faster one has just created, and both "
-    "hold it. Fix: break a stale lock under an O_EXCL guard file (processed/.lock.break) and re-read the lock "
-    "before unlinking, unlinking only if it still holds the stale content (or use fcntl.flock)."))
 def test_two_waiters_clearing_the_same_stale_lock_do_not_both_get_it(tmp_path, monkeypatch):
     """The race made deterministic: both waiters read the stale lock before either clears it, and
     the second is paused (as a scheduler might) until the first holds the new lock."""

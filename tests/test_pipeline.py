@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import os
 import re
 import subprocess
@@ -245,6 +246,8 @@ def test_same_raw_twice_gives_byte_identical_releases(pipeline_runs, cli_runs):
     """The CLI's build (fresh raw/ copy, processed/ and cache) equals the flow fixture's first build."""
     assert cli_runs["first"].returncode == 0, cli_runs["first"].stderr[-3000:]
     tree, expected = cli_runs["tree"], pipeline_runs.first_tree
+    fingerprints = {json.loads(t["1.0.0/datapackage.json"]).get("inputs_fingerprint") for t in (tree, expected)}
+    assert len(fingerprints) == 1, "raw/ or the code differed between the two builds (code edited mid-session?)"
     assert sorted(tree) == sorted(expected)
     for name, data in tree.items():
         assert data == expected[name], f"{name} differs between two builds of the same raw/"

@@ -1,0 +1,67 @@
+"""The Dask task runner gives the same release as the thread runner: a real local Dask cluster
+(scheduler and two worker processes on 127.0.0.1) runs the batch tasks, the workers reporting
+to the session's Prefect test API."""
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from bench.corpus import generate_corpus
+from deportdata.stages import Workspace
+
+
+@pytest.mark.flow
+def test_dask_runner_publishes_the_same_release_as_threads(prefect_harness, samples, tmp_path, monkeypatch):
+    from distributed import Client, LocalCluster
+
+    from flows.pipeline import pipeline
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for seed in samples.SEEDS:
+        shutil.copyfile(seed, raw / seed.name)
+    # enough files for two ingest batches (at least 50 files each), so both workers get work
+    generate_corpus(raw / "corpus", 110, seed=3)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", samples.SOURCE_DATE_EPOCH)
+    # Workers inherit the environment at start: without an API URL each would start its own
+    # temporary Prefect server (STACK-NOTES: 26-38 s).
+    monkeypatch.setenv("PREFECT_API_URL", prefect_harness)
+    monkeypatch.setenv("DASK_TEMPORARY_DIRECTORY", str(tmp_path / "dask-tmp"))
+
+    threads = Workspace(raw=raw, processed=tmp_path / "threads" / "processed", cache=tmp_path / "threads" / "cache")
+    dask = Workspace(raw=raw, processed=tmp_path / "dask" / "processed", cache=tmp_path / "dask" / "cache")
+
+    started = time.perf_counter()
+    thread_summary = pipeline(threads, max_batches=2)
+    thread_seconds = time.perf_counter() - started
+
+    started = time.perf_counter()
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        cluster_seconds = time.perf_counter() - started
+        workers = client.run(os.getpid)
+        assert len(workers) == 2 and os.getpid() not in workers.values()
+        assert set(client.run(lambda: os.environ.get("PREFECT_API_URL")).values()) == {prefect_harness}
+        dask_summary = pipeline(dask, runner="dask", dask_address=cluster.scheduler_address, max_batches=2)
+        ran = client.run(lambda dask_worker: dask_worker.state.executed_count)  # tasks per worker process
+        prefixes = client.run_on_scheduler(lambda dask_scheduler: sorted(dask_scheduler.task_prefixes))
+    dask_seconds = time.perf_counter() - started
+    print(f"\nthread runner {thread_seconds:.1f} s; dask: cluster up {cluster_seconds:.1f} s, "
+          f"cluster + run {dask_seconds:.1f} s; tasks per worker {ran}; prefixes {prefixes}")
+
+    assert thread_summary["version"] == dask_summary["version"] == "1.0.0"
+    assert dask_summary["segments"] == thread_summary["segments"] == 2
+    assert sum(ran.values()) >= 4  # two ingest and two extract batches ran on the workers
+    assert any("ingest" in p for p in prefixes) and any("extract" in p for p in prefixes), prefixes
+    for key in ("files", "n_articles", "n_mentions", "events", "n_near_copies", "n_same_text"):
+        assert dask_summary[key] == thread_summary[key], key
+    thread_tree = samples.tree_bytes(Path(thread_summary["folder"]))
+    dask_tree = samples.tree_bytes(Path(dask_summary["folder"]))
+    assert sorted(thread_tree) == sorted(dask_tree)
+    for name in thread_tree:
+        assert dask_tree[name] == thread_tree[name], f"{name} differs between the Dask and thread runners"
+    assert dask.root_descriptor.read_bytes() == threads.root_descriptor.read_bytes()
