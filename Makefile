@@ -26,6 +26,10 @@ serve: $(STAMP)
 collect: $(STAMP)
 	$(BIN)/deportdata collect
 
+SIZES ?= 1000 10000 100000
+bench: $(STAMP)
+	$(BIN)/python -m bench.run --sizes $(SIZES)
+
 dictionary: $(STAMP)
 	$(BIN)/python -m schemas.dictionary > docs/data-dictionary.md
 

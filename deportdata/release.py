@@ -208,7 +208,17 @@ def publish(tables: dict[str, pd.DataFrame], processed: Path, root_descriptor: P
                        prefix=f"{folder.relative_to(root_descriptor.parent).as_posix()}/")
     _write_json(root_descriptor, root)
     write_index(processed)
+    _prepend_changelog(processed / "CHANGELOG.md", (folder / "CHANGELOG.md").read_text(encoding="utf-8"))
     return PublishResult(version, folder, f"published release {version} at {folder}")
+
+
+def _prepend_changelog(path: Path, section: str) -> None:
+    """processed/CHANGELOG.md: every release's section, newest first."""
+    title = "# Changelog of the deportation-events data package\n\n"
+    previous = path.read_text(encoding="utf-8").removeprefix(title) if path.exists() else ""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(title + section.rstrip("\n") + "\n\n" + previous, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def write_index(processed: Path) -> None:
