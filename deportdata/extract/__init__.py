@@ -139,6 +139,8 @@ def extract_mentions(article_id: str, body: str, paragraph_starts: tuple[int, ..
             )
             ordinals[key] += 1
             mentions.append(rec)
+            if rec["event_type"] == "detention" and rec["location"]:
+                ctx.last_site = rec["location"]
             if rec["event_type"] == "removal_flight":
                 flight_seen = True
                 last_flight = rec
@@ -148,6 +150,8 @@ def extract_mentions(article_id: str, body: str, paragraph_starts: tuple[int, ..
             last_flight = None
         ctx.last_was_flight = flight_seen or (ctx.last_was_flight and not f.countries)
         ctx.recent_deport = f.deport_context
+        if not any(r["event_type"] == "detention" for r in records) and (f.places or len(f.countries) > 1):
+            ctx.last_site = None
         others = [h.iso3 for h in f.countries if h.iso3 != ctx.deporter and f.role(h) != "origin"]
         ctx.last_country = others[0] if others else (ctx.last_country if not f.countries else None)
     return mentions

@@ -26,6 +26,7 @@ _PATTERNS = [
                            r"Wednesday|Thursday|Friday|Saturday|Sunday)\b")),
     ("relative_day", re.compile(r"\b(?P<word>yesterday|today|tonight|the day before|the previous day)\b", re.I)),
     ("relative_week", re.compile(r"\b(?P<which>last|this|earlier this|next|the previous|the past)\s+week(?:end)?\b", re.I)),
+    ("weekend", re.compile(r"\b(?:over|during|on|at) the weekend\b|\blast weekend\b", re.I)),
     ("relative_month", re.compile(r"\b(?P<which>last|this|earlier this|next|the previous)\s+month\b", re.I)),
     ("relative_year", re.compile(r"\b(?P<which>last|this|earlier this|the previous|next)\s+year\b", re.I)),
     ("year", re.compile(r"\b(?:in|since|during|by)\s+(?P<year>20\d\d)\b", re.I)),
@@ -106,6 +107,9 @@ def resolve(kind: str, m: re.Match, published: dt.date | None, future: bool) -> 
         if which == "the past":  # "the past week" is the seven days up to publication
             return EventDate(_monday(published - dt.timedelta(days=3)), "week")
         return EventDate(_monday(published + dt.timedelta(days=offset)), "week")
+    if kind == "weekend":  # the latest Saturday-Sunday before publication, known to its ISO week
+        saturday = published - dt.timedelta(days=(published.weekday() - 5) % 7 or 7)
+        return EventDate(_monday(saturday), "week")
     if kind == "relative_month":
         which = g["which"].lower()
         first = published.replace(day=1)

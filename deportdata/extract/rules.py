@@ -26,6 +26,7 @@ class Context:
     last_location: str | None = None
     last_was_flight: bool = False
     last_country: str | None = None        # a non-deporting country the previous sentence named
+    last_site: str | None = None           # detention site named by the previous sentence
     recent_deport: bool = False            # the previous sentence of the paragraph is about removals
     article_deport: bool = False           # the article is about removals at all
 
@@ -236,6 +237,9 @@ def code_removal_flight(f: SentenceFeatures, ctx: Context) -> list[dict]:
     people, qualifier = _people(f, flight_count)
     if not (partner or people or location or anaphoric):
         return []
+    own_context = f.deport_context or deportees or anaphoric or landing_refused
+    if not own_context and (status == "unknown" or not partner or re.search(r"\bcrash", f.text, re.I)):
+        return []  # only the article is about removals: an unrelated flight (a crash, a trip)
     return [_record("removal_flight", status, f, deporter, p, location=location, carrier=f.carrier,
                     aircraft_type=";".join(f.aircraft) or None, flight_count=flight_count, people_count=people,
                     people_qualifier=qualifier) for p in partners]
@@ -264,7 +268,7 @@ RESPONSE_STATUS = [
                     r"take)|wouldn't (?:allow|accept|let)|not (?:accept|allow|receive) (?:any )?(?:deport|migrant|"
                     r"flights|planes|military)|reject(?:ed|s)? (?:the )?(?:deportation|deportees|request|"
                     r"migrants|returns)|declined to (?:accept|receive|take))")),
-    ("acceptance", _rx(r"\b(?:agreed to (?:accept|receive|take|allow)|agrees to (?:accept|receive|take)|"
+    ("acceptance", _rx(r"\b(?:agreed (?:\w+ ){0,4}?to (?:accept|receive|take|allow)|agrees to (?:accept|receive|take)|"
                        r"will (?:accept|receive|take back)|would (?:accept|receive|take back)|accepted (?:the )?(?:return|"
                        r"deport|flights|migrants|repatriation)|welcomed back|ready to (?:receive|accept|take back)|"
                        r"willing to (?:receive|accept|take)|"
@@ -479,7 +483,7 @@ DETENTION_PLACE = _rx(r"\b(?:detention (?:camp|cent(?:er|re)|facilit\w+|site)s?|
 DETENTION_STATUS = [
     ("closed", _rx(r"\b(?:closed|shut (?:down)?|emptied|cleared out|no longer (?:held|holding|houses))\b")),
     ("announced", _rx(r"\b(?:unveil\w*|announc\w+|plans? (?:for|to)|will (?:open|build|house|hold)|to set up|"
-                      r"directs?)\b")),
+                      r"directs?|could (?:\w+ )?hold|would (?:\w+ )?hold|will (?:\w+ )?hold)\b")),
     ("operating", _rx(r"\b(?:are being held|were being held|is holding|are held|were held|was holding|held|housed|"
                       r"housing|detained at|locked up|imprisoned|were transferred|were taken to|arrived at|"
                       r"are staying|remain(?:ed)?|currently|opened|has opened)\b")),
@@ -497,8 +501,19 @@ def _detention_sites() -> dict[str, tuple[str, str | None]]:
 DETENTION_SITES = _detention_sites()
 
 
+def _site_hits() -> list[CountryHit]:
+    """A stand-in hit per detention site, for sentences that refer back to one ("the facility")."""
+    return [CountryHit(-1, -1, host or operator, "place", location, location)
+            for location, (operator, host) in DETENTION_SITES.items()]
+
+
+SITE_ANAPHOR = _rx(r"\bthe (?:facility|base|camp|center|centre|prison|site|compound)\b")
+
+
 def code_detention(f: SentenceFeatures, ctx: Context) -> list[dict]:
     site = next((p for p in f.places if p.location in DETENTION_SITES), None)
+    if site is None and ctx.last_site and SITE_ANAPHOR.search(f.text) and not f.places:
+        site = next(p for p in _site_hits() if p.location == ctx.last_site)
     generic = DETENTION_PLACE.search(f.text)
     if not (site or generic):
         return []
