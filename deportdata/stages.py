@@ -6,6 +6,7 @@ A segment's `.files.json` is written last and marks it complete, so a killed run
 leaves a segment that a later run would trust."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
@@ -45,7 +46,9 @@ class Workspace:
 
     @property
     def extract_dir(self) -> Path:
-        return self.cache / "segments" / f"{INGEST_VERSION}+{EXTRACTOR}"
+        # keyed by the extractor's code and data as well as its version, so an edited rule can
+        # never reuse mentions cached by the previous one
+        return self.cache / "segments" / f"{INGEST_VERSION}+{EXTRACTOR}+{extractor_code_hash()}"
 
     @property
     def run_dir(self) -> Path:
@@ -84,6 +87,17 @@ def batches(items: Sequence, max_batches: int, min_size: int = 50) -> list[list]
 
 def _segment_name(files: Iterable[tuple[str, str]]) -> str:
     return hashlib.sha256(json.dumps(sorted(map(list, files))).encode()).hexdigest()[:16]
+
+
+@functools.cache
+def extractor_code_hash() -> str:
+    here = Path(__file__).resolve().parent
+    files = sorted([*(here / "extract").rglob("*.py"), *(here / "data").glob("*.csv")])
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def _code_files() -> list[Path]:
