@@ -237,7 +237,7 @@ def test_cli_second_run_says_nothing_new(cli_runs, samples):
     assert re.search(rf"^read\s+{n_files} raw files \(0 new or changed\)", done.stdout, re.M), done.stdout
     assert "nothing new since release 1.0.0" in done.stdout
     assert str(ws.processed / "1.0.0") not in done.stdout.strip().splitlines()[-1]
-    assert sorted(p.name for p in ws.processed.iterdir()) == ["1.0.0", "index.json"]
+    assert sorted(p.name for p in ws.processed.iterdir()) == ["1.0.0", "CHANGELOG.md", "index.json"]
     assert samples.tree_bytes(ws.processed) == cli_runs["tree"]
 
 
