@@ -28,6 +28,7 @@ import pandas as pd
 
 from deportdata.download import (DESCRIPTOR, DownloadError, Expected, Source, default_base_url, download,
                                  file_digest, is_url, problem, resolve, version_key)
+from schemas.derive import as_date
 
 __all__ = ["load", "locate", "read_resource", "table_resources", "DownloadError"]
 
@@ -94,16 +95,6 @@ def table_resources(descriptor: dict, format: Format = "parquet") -> dict[str, d
             if r.get("format") == format}
 
 
-def _as_date(value: object) -> dt.date | None:
-    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT:
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value))
-
-
 def _conform(df: pd.DataFrame, fields: list[dict], where: Path) -> pd.DataFrame:
     missing = [f["name"] for f in fields if f["name"] not in df.columns]
     if missing:
@@ -112,7 +103,7 @@ def _conform(df: pd.DataFrame, fields: list[dict], where: Path) -> pd.DataFrame:
     for f in fields:
         col = df[f["name"]]
         if f["type"] == "date":
-            out[f["name"]] = pd.Series([_as_date(v) for v in col], index=df.index, dtype="object")
+            out[f["name"]] = pd.Series([as_date(v) for v in col], index=df.index, dtype="object")
         else:
             out[f["name"]] = col.astype(PANDAS_DTYPES.get(f["type"], "string"))
     return pd.DataFrame(out, index=df.index)

@@ -8,7 +8,6 @@ minor when records change, patch when only rejects or metadata change."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import re
@@ -22,6 +21,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from deportdata.datacard import write_datacard
+from deportdata.files import sha256_of
 from schemas.derive import arrow_table, frictionless_schema
 from schemas.tables import RECORD_TABLES, TABLES
 
@@ -93,14 +93,6 @@ def candidate_version(previous: Release | None) -> str:
     if previous is None:
         return bump(None, "minor")
     return bump(previous.version, "major" if schema_breaks(previous) else "minor")
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _write_table(name: str, df: pd.DataFrame, folder: Path) -> None:

@@ -20,7 +20,8 @@ from deportdata.extract import EXTRACTOR, extract_mentions
 from deportdata.ingest import Reject, list_raw_files, read_raw_file
 from deportdata.nearcopy import NearCopyDoc, find_near_copies
 from deportdata.quality import seed_quality
-from deportdata.release import Release, latest_release, publish, sha256_of, PublishResult
+from deportdata.files import sha256_of
+from deportdata.release import PublishResult, Release, latest_release, publish
 from deportdata.validate import RowFailure, validate_table
 from schemas.derive import frame
 from schemas.tables import ARTICLES, EVENTS, MENTIONS, REJECTS

@@ -26,7 +26,8 @@ ARROW_TYPES = {
 
 # --- pandas -------------------------------------------------------------------------------
 
-def _as_date(value: Any) -> dt.date | None:
+def as_date(value: Any) -> dt.date | None:
+    """A date from a date, datetime, ISO string or any pandas null (None)."""
     if value is None or (not isinstance(value, (str, dt.date)) and pd.isna(value)):
         return None
     if isinstance(value, dt.datetime):
@@ -45,7 +46,7 @@ def coerce_frame(table: Table, df: pd.DataFrame) -> pd.DataFrame:
     for f in table.fields:
         col = df[f.name]
         if f.type == "date":
-            out[f.name] = pd.Series([_as_date(v) for v in col], index=df.index, dtype="object")
+            out[f.name] = pd.Series([as_date(v) for v in col], index=df.index, dtype="object")
         else:
             out[f.name] = col.astype(PANDAS_DTYPES[f.type])
     return pd.DataFrame(out, index=df.index)

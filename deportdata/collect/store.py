@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from deportdata.files import sha256_of
 
 COLLECTED_DIR = "collected"
 SIDECAR_SUFFIX = ".meta.json"
@@ -88,7 +89,7 @@ class RawStore:
             page = folder / f"{stem}{extension}"
             sidecar = page.with_name(page.name + SIDECAR_SUFFIX)
             if page.exists():
-                if _file_sha256(page) != sha256:
+                if sha256_of(page) != sha256:
                     continue
                 if not sidecar.exists():
                     _write_new(sidecar, sidecar_bytes)
@@ -120,12 +121,6 @@ class RawStore:
                     yield page, meta
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _read_json(path: Path) -> dict[str, Any]:
