@@ -84,6 +84,11 @@ class SentenceFeatures:
     outer: list[CountryHit] = field(default_factory=list)  # countries of the whole sentence, for a clause
 
     @cached_property
+    def words(self) -> frozenset[str]:
+        """Lower-cased word tokens, for the rules' cheap "does it mention X at all" gates."""
+        return frozenset(_TOKEN.findall(self.text.lower()))
+
+    @cached_property
     def counted(self) -> list[Counted]:
         return _counted(self.text) if _ANY_NUMBER.search(self.text) else []
 
@@ -198,6 +203,7 @@ _FUTURE_BEFORE_DATE = re.compile(r"\b(?:will|is (?:scheduled|set|expected|due) t
                                  r"is expected|are expected|next|upcoming)\b[^.]{0,110}$", re.I)
 
 
+_TOKEN = re.compile(r"[\w’'-]+")
 _LIST_JOINER = re.compile(r"\s*(?:,|and|, and|or)\s*")
 _ANY_NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|twenty|thirty|"
                          r"forty|fifty|sixty|seventy|eighty|ninety|hundred|dozen|both|single|a|an|another)\b", re.I)

@@ -40,6 +40,24 @@ OTHER_ERA = _rx(r"\b(?:in|since|during|from) (?:19\d\d|200\d|201\d|the (?:19|20)
 SPEECH = r"(?:said|says|announced|declared|posted|stated|wrote|tweeted|vowed|insisted|warned|told|added|argued)"
 
 
+def _gate(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+# Word forms each rule needs at least one of (checked on a token set before any pattern).
+FLIGHT_WORDS = _gate("flight flights plane planes aircraft jet jets airplane airplanes airliner airliners charter "
+                     "charters c-17 c-17s c-130 c-130s fly flown landed arrived lands land other globemaster")
+DEPLOYMENT_WORDS = _gate("troops soldiers marines guard guardsmen personnel forces active-duty service servicemembers "
+                         "military c-17 c-17s c-130 c-130s kc-135 aircraft planes")
+EXECUTIVE_WORDS = _gate("executive proclamation proclamations memorandum memoranda emergency decree decrees decisions "
+                        "judge judges court courts enemies actions orders order")
+MEASURE_WORDS = _gate("tariff tariffs duties levies visa visas ban bans banned sanction sanctions sanctioned assets aid "
+                      "customs retaliation retaliate retaliatory consequences punitive")
+DETENTION_WORDS = _gate("detention detained detain camp camps facility facilities center centers centre centres prison "
+                        "prisons jail jails cecot hotel hotels shelter shelters tent tents beds bed held hold holding "
+                        "housed house base site compound mega-prison staging")
+
+
 def _record(event_type: str, status: str, f: SentenceFeatures, actor: str | None, partner: str | None,
             **fields) -> dict:
     rec = {"event_type": event_type, "status": status, "event_date": f.date.date,
@@ -185,6 +203,8 @@ def _flight_count(f: SentenceFeatures) -> int | None:
 
 
 def code_removal_flight(f: SentenceFeatures, ctx: Context) -> list[dict]:
+    if not f.words & FLIGHT_WORDS:
+        return []
     noun = FLIGHT_NOUN.search(f.text) or re.search(r"\bto fly\b|\bbe flown\b", f.text)
     anaphoric = ANAPHORIC_FLIGHT.search(f.text) and ctx.last_was_flight
     people_landed = re.search(rf"\b(?:{PEOPLE_NOUNS}|deportees)\b[^.]{{0,60}}\b(?:landed|arrived|were flown)\b",
@@ -437,7 +457,7 @@ MEASURE_ANY = _stems("tariff duties levies visa ban sanction freez aid customs r
 
 
 def code_coercive_measure(f: SentenceFeatures, ctx: Context) -> list[dict]:
-    if not MEASURE_ANY.search(f.text):
+    if not f.words & MEASURE_WORDS or not MEASURE_ANY.search(f.text):
         return []
     found = []
     for measure, pattern in MEASURES:
@@ -511,6 +531,8 @@ SITE_ANAPHOR = _rx(r"\bthe (?:facility|base|camp|center|centre|prison|site|compo
 
 
 def code_detention(f: SentenceFeatures, ctx: Context) -> list[dict]:
+    if not (f.places or f.words & DETENTION_WORDS):
+        return []
     site = next((p for p in f.places if p.location in DETENTION_SITES), None)
     if site is None and ctx.last_site and SITE_ANAPHOR.search(f.text) and not f.places:
         site = next(p for p in _site_hits() if p.location == ctx.last_site)
@@ -555,6 +577,8 @@ DEPLOY_PLANNED = _rx(r"\b(?:will|would|intends?|plans?|planning|to send|to deplo
 
 
 def code_military_deployment(f: SentenceFeatures, ctx: Context) -> list[dict]:
+    if not f.words & DEPLOYMENT_WORDS:
+        return []
     troops = TROOPS.search(f.text)
     military_aircraft = f.aircraft or re.search(r"\bmilitary (?:planes|aircraft|jets)\b", f.text, re.I)
     verb = DEPLOY_VERB.search(f.text)
@@ -601,6 +625,8 @@ EXEC_STATUS = [
 
 
 def code_executive_action(f: SentenceFeatures, ctx: Context) -> list[dict]:
+    if not f.words & EXECUTIVE_WORDS:
+        return []
     noun = EXEC_NOUN.search(f.text)
     judge = re.search(r"\b(?:judge|court)\b", f.text, re.I)
     if not (noun or judge):
