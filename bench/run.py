@@ -433,46 +433,78 @@ def _stage_line(times: dict) -> str:
 
 # ------------------------------------------------------------------------------- targets
 
-def _scaling_exponent(sizes: dict) -> float | None:
-    """Slope of log(wall_s) over log(size) between the two largest measured sizes."""
-    measured = sorted((int(n), r["wall_s"]) for n, r in sizes.items() if r.get("wall_s"))
-    if len(measured) < 2:
-        return None
-    (n0, t0), (n1, t1) = measured[-2], measured[-1]
-    return math.log(t1 / t0) / math.log(n1 / n0)
+def _get(row: dict, key: str) -> float | None:
+    group, _, name = key.partition(":")
+    return row.get(group, {}).get(name) if name else row.get(key)
+
+
+def _fit(sizes: dict, key: str, target: int, kind: str = "power") -> tuple[float | None, str]:
+    """Estimate `key` at `target` articles from the two largest measured sizes: a power law
+    (time ~ size^b, b fitted, at least 0) or an affine fit (memory = a + b*size, b >= 0).
+    One size only: proportional to size (power) or unchanged (affine)."""
+    points = sorted((int(n), _get(r, key)) for n, r in sizes.items() if _get(r, key) is not None)
+    if not points:
+        return None, ""
+    n1, v1 = points[-1]
+    if len(points) == 1:
+        return (v1 * target / n1, "proportional") if kind == "power" else (v1, "as measured")
+    n0, v0 = points[-2]
+    if kind == "affine":
+        slope = max(0.0, (v1 - v0) / (n1 - n0))
+        return v1 + slope * (target - n1), f"affine fit {n0}-{n1}"
+    b = max(0.0, math.log(max(v1, 1e-9) / max(v0, 1e-9)) / math.log(n1 / n0))
+    return v1 * (target / n1) ** b, f"size^{b:.2f}"
+
+
+def estimate_100k(sizes: dict) -> dict:
+    """Each direct step extrapolated on its own (a quadratic step shows), scaled by the measured
+    flow/direct ratio, plus Prefect's start-up."""
+    largest = max(sizes, key=int)
+    steps, fits = 0.0, []
+    for name in DIRECT_STAGES:
+        value, how = _fit(sizes, f"direct_stages:{name}", 100_000)
+        steps += value or 0.0
+        fits.append(f"{name} {how}")
+    ratio = sizes[largest]["prefect_overhead_ratio"]
+    startup = sizes[largest]["prefect_startup_s"] + sizes[largest]["prefect_import_s"]
+    return {"wall_s": steps * ratio, "wall_total_s": steps * ratio + startup, "fits": "; ".join(fits)}
 
 
 def evaluate_targets(sizes: dict) -> list[dict]:
     out: list[dict] = []
-    largest = max(sizes, key=int) if sizes else None
-    exponent = _scaling_exponent(sizes)
 
     def add(key: str, measured, limit, size=None, estimate=None, note: str = "") -> None:
         ok = None if measured is None else bool(measured < limit)
         out.append({"target": key, "description": TARGETS[key], "size": size, "measured": _round(measured, 3),
                     "limit": limit, "ok": ok, "estimate": _round(estimate, 1), "note": note})
 
-    def extrapolate(key: str) -> float | None:
-        if largest is None or int(largest) == 100_000 or exponent is None:
-            return None
-        value = sizes[largest].get(key)
-        return None if value is None else value * (100_000 / int(largest)) ** exponent
-
-    how = f"extrapolated from {largest} with time ~ size^{exponent:.2f}" if exponent is not None else ""
+    if not sizes:
+        return out
     big = sizes.get("100000")
     if big:
         add("e2e_100k_s", big["wall_total_s"], 120, 100_000)
         add("peak_rss_100k_mb", big["peak_rss_mb"], 2048, 100_000)
         add("unchanged_rerun_100k_s", big["unchanged_rerun_s"], 10, 100_000)
     else:
-        startup = sizes[largest]["prefect_startup_s"] + sizes[largest]["prefect_import_s"] if largest else 0
-        e2e = extrapolate("wall_s")
-        add("e2e_100k_s", None, 120, 100_000, None if e2e is None else e2e + startup, how)
-        add("peak_rss_100k_mb", None, 2048, 100_000,
-            None if largest is None else sizes[largest]["peak_rss_mb"] * 100_000 / int(largest),
-            f"linear from {largest} (upper bound)" if largest else "")
-        rerun = extrapolate("unchanged_rerun_s")
-        add("unchanged_rerun_100k_s", None, 10, 100_000, rerun, how)
+        est = estimate_100k(sizes)
+        add("e2e_100k_s", None, 120, 100_000, est["wall_total_s"],
+            "estimate: each direct step extrapolated on its own, times the flow/direct ratio, plus start-up")
+        # the direct runs' growth: the flow's peak also holds fixed costs (threads, Prefect)
+        rss, how = _fit(sizes, "peak_rss_mb", 100_000, "affine")
+        direct_rss, direct_how = _fit(sizes, "direct_peak_rss_mb", 100_000, "affine")
+        largest = max(sizes, key=int)
+        if direct_rss is not None:
+            grown = sizes[largest]["peak_rss_mb"] + direct_rss - sizes[largest]["direct_peak_rss_mb"]
+            if grown > (rss or 0):
+                rss, how = grown, f"measured at {largest} plus the direct runs' growth ({direct_how})"
+        add("peak_rss_100k_mb", None, 2048, 100_000, rss, f"estimate: {how}")
+        largest = max(sizes, key=int)
+        row = sizes[largest]
+        # an unchanged rerun's only work that grows with the corpus is the scan (hashing every file)
+        scan = row["direct_stages"]["scan"] + row["direct_stages"]["fingerprint"]
+        rerun = row["unchanged_rerun_s"] + scan * (100_000 / int(largest) - 1)
+        add("unchanged_rerun_100k_s", None, 10, 100_000, rerun,
+            f"estimate: measured at {largest} plus its scan growing linearly")
     for n, r in sorted(sizes.items(), key=lambda kv: int(kv[0])):
         add("floor_multiple", r["floor_multiple"], 10, int(n))
     if "10000" in sizes:
@@ -505,17 +537,29 @@ ROWS = [
     ("direct_s", "direct stage calls, no Prefect (s)", "{:.1f}"),
     ("prefect_overhead_ratio", "Prefect overhead ratio (flow / direct)", "{:.3f}"),
     ("prefect_startup_s", "prefect_startup_s (first flow call)", "{:.1f}"),
+    ("direct_stages:scan", "  direct: scan", "{:.1f}"), ("direct_stages:ingest", "  direct: ingest", "{:.1f}"),
+    ("direct_stages:extract", "  direct: extract", "{:.1f}"),
+    ("direct_stages:assemble", "  direct: assemble (near-copies)", "{:.1f}"),
+    ("direct_stages:validate", "  direct: validate", "{:.1f}"), ("direct_stages:dedupe", "  direct: dedupe", "{:.1f}"),
+    ("direct_stages:publish", "  direct: publish", "{:.1f}"),
+    ("direct_incremental_1pct_s", "direct 1% incremental (s)", "{:.1f}"),
+    ("load_average_1m", "load average (1 min), before / after", "{:.1f}"),
+    ("cpu_total_s", "CPU s, cold flow process", "{:.0f}"), ("direct_cpu_total_s", "CPU s, direct process", "{:.0f}"),
 ]
 
 
 def _cell(row: dict, key: str, fmt: str) -> str:
-    value = row["stages"].get(key[6:]) if key.startswith("stage:") else row.get(key)
+    value = row["stages"].get(key[6:]) if key.startswith("stage:") else _get(row, key)
+    if isinstance(value, list):
+        return " / ".join(fmt.format(v) for v in value)
     return "n/a" if value is None else fmt.format(value)
 
 
 def markdown(report: dict) -> str:
     sizes = sorted(report["sizes"], key=int)
     m = report["machine"]
+    failures = [f"**Failed at {int(n):,} articles:**\n\n```\n{msg[-1500:]}\n```\n"
+                for n, msg in sorted(report.get("failures", {}).items(), key=lambda kv: int(kv[0]))]
     lines = [
         "# Pipeline benchmark", "",
         f"Run {report['created']} on {m['cpu_count']} CPUs, Python {m['python']}, {m['platform']}, "
@@ -531,7 +575,7 @@ def markdown(report: dict) -> str:
     ]
     for key, label, fmt in ROWS:
         lines.append(f"| {label} | " + " | ".join(_cell(report["sizes"][n], key, fmt) for n in sizes) + " |")
-    lines += ["", "## Targets", "", "| target | size | measured | limit | met |", "|---|---:|---:|---:|---|"]
+    lines += ["", *failures, "## Targets", "", "| target | size | measured | limit | met |", "|---|---:|---:|---:|---|"]
     for t in report["targets"]:
         measured = "n/a" if t["measured"] is None else f"{t['measured']:g}"
         if t["measured"] is None and t.get("estimate") is not None:
@@ -637,11 +681,17 @@ def main(argv: list[str] | None = None) -> int:
             _log(f"prefect first start (new Prefect home): {first_start:.1f} s in-process, "
                  f"{warm['process_s']:.1f} s process")
         results: dict[str, dict] = {}
+        failed: dict[str, str] = {}
         for size in sizes:
-            results[str(size)] = bench_size(size, workdir, env, args.seed, args.incremental_seed)
+            try:
+                results[str(size)] = bench_size(size, workdir, env, args.seed, args.incremental_seed)
+            except RuntimeError as err:  # a pipeline run failed: report it, go on with the other sizes
+                _log(f"FAILED at {size}: {err}")
+                failed[str(size)] = str(err)[-3000:]
         code = code_state()
         warnings = [f"size {n}: the unchanged rerun did not stop after the scan"
                     for n, r in results.items() if not r["unchanged_rerun_skipped"]]
+        warnings += [f"size {n}: a pipeline run failed (see `failures`)" for n in failed]
         if code["code_fingerprint"] != code_before["code_fingerprint"]:
             warnings.append("the pipeline's code changed during the benchmark: results mix two versions")
         for warning in warnings:
@@ -650,7 +700,7 @@ def main(argv: list[str] | None = None) -> int:
         latest = args.results_dir / "latest.json"
         if args.merge and latest.exists():
             previous = json.loads(latest.read_text())
-            results = {**previous.get("sizes", {}), **results}
+            results = {**{n: r for n, r in previous.get("sizes", {}).items() if n not in failed}, **results}
         report = {
             "schema": 1, "created": created, "command": ["python", "-m", "bench.run", *(argv or sys.argv[1:])],
             "machine": machine_info(), "code": code, "warnings": warnings,
@@ -659,6 +709,7 @@ def main(argv: list[str] | None = None) -> int:
                          "prefect_api": "server" if os.environ.get("PREFECT_API_URL") else "ephemeral"},
             "prefect_first_start_s": _round(first_start),
             "sizes": dict(sorted(results.items(), key=lambda kv: int(kv[0]))),
+            "failures": failed,
         }
         report["targets"] = evaluate_targets(report["sizes"])
         _write_atomic(latest, json.dumps(report, indent=2) + "\n")
@@ -666,6 +717,8 @@ def main(argv: list[str] | None = None) -> int:
         _write_atomic(args.results_dir / "latest.md", md)
         _log("\n" + md)
         _log(f"wrote {latest} and {args.results_dir / 'latest.md'}")
+        if failed:
+            return 1
     finally:
         if args.keep:
             _log(f"kept {workdir}")

@@ -55,8 +55,6 @@ def _dask_cluster(settings: Settings, runner: str, address: str):
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings()
     configure_prefect(settings.root)
-    if args.clear_cache:
-        shutil.rmtree(settings.cache, ignore_errors=True)
     if not settings.raw.is_dir():
         print(f"deportdata: raw folder {settings.raw} does not exist", file=sys.stderr)
         return 2
@@ -74,6 +72,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         with run_lock(settings.processed, settings.lock_timeout_s, on_wait=wait), server, \
                 _dask_cluster(settings, runner, address) as dask_address:
+            if args.clear_cache:  # under the lock: another run may be reading the cache
+                shutil.rmtree(settings.cache, ignore_errors=True)
             from flows.pipeline import pipeline  # imports Prefect, after its environment is set
 
             summary = pipeline(settings.workspace(), runner=runner, dask_address=dask_address or None,

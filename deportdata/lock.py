@@ -61,8 +61,11 @@ def _clear_stale(path: Path, holder: Holder) -> None:
     try:
         fd = os.open(guard, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
     except FileExistsError:
-        if time.time() - guard.stat().st_mtime > 60:  # a breaker killed mid-way
-            guard.unlink(missing_ok=True)
+        try:
+            if time.time() - guard.stat().st_mtime > 60:  # a breaker killed mid-way
+                guard.unlink(missing_ok=True)
+        except FileNotFoundError:
+            pass  # the other breaker just finished
         return
     try:
         os.close(fd)
@@ -93,9 +96,11 @@ def run_lock(processed: Path, timeout_s: float, poll_s: float = 0.5, on_wait=Non
         holder = _read(path)
         if holder is None:
             continue
-        if is_stale(holder, path):
+        stale = is_stale(holder, path)
+        if stale:
             _clear_stale(path, holder)  # the holder is gone; its run was killed
-            continue
+            if _read(path) != holder:
+                continue  # cleared (by us or another waiter): try to take it now
         if time.monotonic() >= deadline:
             raise LockTimeout(f"another run (pid {holder.pid} on {holder.host}) holds {path}; waited {timeout_s:g} s. "
                               f"If no run is going on, delete {path}.")

@@ -51,14 +51,47 @@ def configure_prefect(root: Path | None = None) -> None:
         os.environ.setdefault(key, value)
 
 
+_CRON_FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12), ("day of week", 0, 7))
+_CRON_NAMES = {3: "JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split(), 4: "SUN MON TUE WED THU FRI SAT".split()}
+
+
+def _cron_value(token: str, index: int) -> int:
+    names = _CRON_NAMES.get(index, [])
+    if token.upper() in names:
+        return names.index(token.upper()) + (1 if index == 3 else 0)
+    if not token.isdigit():
+        raise ValueError(token)
+    return int(token)
+
+
 def _check_cron(value: str) -> str:
+    """A standard 5-field cron expression (numbers, ranges, lists, steps, month and day names)."""
     fields = value.split()
-    if len(fields) != 5 or not all(set(f) <= set("0123456789*/,-") for f in fields):
-        raise ConfigError(f"schedule.cron must be a 5-field cron expression like '0 * * * *', got {value!r}")
+    problem = None if len(fields) == 5 else "it needs 5 fields"
+    for index, field in enumerate(fields if problem is None else []):
+        name, low, high = _CRON_FIELDS[index]
+        for item in field.split(","):
+            span, _, step = item.partition("/")
+            try:
+                if step and int(step) <= 0:
+                    raise ValueError(step)
+                bounds = [low, high] if span == "*" else [_cron_value(t, index) for t in span.split("-", 1)]
+            except ValueError:
+                problem = f"{name} {item!r} is not a number, range or name"
+                break
+            if not all(low <= b <= high for b in bounds) or bounds[0] > bounds[-1]:
+                problem = f"{name} {item!r} is outside {low}-{high}"
+                break
+        if problem:
+            break
+    if problem:
+        raise ConfigError(f"schedule.cron must be a cron expression like '0 * * * *': {value!r}: {problem}")
     return value
 
 
 def _positive_int(name: str, value) -> int:
+    if isinstance(value, bool) or isinstance(value, float) or (isinstance(value, str) and not value.strip().isdigit()):
+        raise ConfigError(f"{name} must be a whole number, got {value!r}")
     try:
         number = int(value)
     except (TypeError, ValueError):

@@ -53,6 +53,7 @@ def test_dask_runner_publishes_the_same_release_as_threads(prefect_harness, samp
     print(f"\nthread runner {thread_seconds:.1f} s; dask: cluster up {cluster_seconds:.1f} s, "
           f"cluster + run {dask_seconds:.1f} s; tasks per worker {ran}; prefixes {prefixes}")
 
+    assert thread_summary["fingerprint"] == dask_summary["fingerprint"], "the code was edited between the runs?"
     assert thread_summary["version"] == dask_summary["version"] == "1.0.0"
     assert dask_summary["segments"] == thread_summary["segments"] == 2
     assert sum(ran.values()) >= 4  # two ingest and two extract batches ran on the workers

@@ -103,6 +103,7 @@ def test_incremental_run_reads_only_the_new_files(runs):
 @pytest.mark.flow
 def test_incremental_release_equals_full_rebuild(runs):
     inc, full = runs.incremental, runs.full
+    assert inc["fingerprint"] == full["fingerprint"], "raw/ or the code differed between the runs (code edited?)"
     assert (inc["version"], full["version"]) == ("1.1.0", "1.1.0")
     inc_folder, full_folder = Path(inc["folder"]), Path(full["folder"])
     for name in TABLE_FILES:

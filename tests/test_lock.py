@@ -254,11 +254,6 @@ def _stale_lock_and_guard(folder: Path) -> Path:
     return guard
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (deportdata/lock.py _clear_stale): when another waiter is breaking the stale lock, _clear_stale "
-    "stats the guard after its O_EXCL create failed; if that breaker has just removed the guard, "
-    "guard.stat() raises FileNotFoundError out of run_lock and the run crashes. Fix: wrap the stat in "
-    "try/except FileNotFoundError: return."))
 def test_guard_removed_by_the_other_breaker_meanwhile_is_not_an_error(tmp_path, monkeypatch):
     import deportdata.lock as lock_module
 
@@ -278,11 +273,6 @@ def test_guard_removed_by_the_other_breaker_meanwhile_is_not_an_error(tmp_path, 
         pass
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (deportdata/lock.py run_lock): while a stale lock's guard (.lock.break) is fresh, the loop "
-    "`continue`s without sleeping or checking the deadline: a waiter spins at 100% CPU and ignores "
-    "lock.timeout_s for up to 60 s (e.g. after a breaker was killed). Fix: after _clear_stale, fall through "
-    "to the deadline check and time.sleep(poll_s) unless the lock was actually removed."))
 def test_a_stuck_break_guard_does_not_make_waiters_spin_past_their_timeout(tmp_path):
     guard = _stale_lock_and_guard(tmp_path)
     outcome = []
@@ -306,3 +296,20 @@ def test_a_stuck_break_guard_does_not_make_waiters_spin_past_their_timeout(tmp_p
     assert finished, "the waiter was still busy 3 s after its 0.5 s timeout"
     # either outcome is fine (a fix may also detect the dead breaker), but promptly and without spinning
     assert outcome[0] in ("timeout", "acquired") and outcome[1] < 0.5, outcome
+
+
+def test_clear_cache_waits_for_the_lock(tmp_path, monkeypatch, capsys):
+    from deportdata.cli import main
+
+    (tmp_path / "raw").mkdir()
+    segment = tmp_path / "cache" / "segments" / "ingest-1" / "x.files.json"
+    segment.parent.mkdir(parents=True)
+    segment.write_text("[]")
+    monkeypatch.chdir(tmp_path)
+    for name, folder in (("RAW", "raw"), ("PROCESSED", "processed"), ("CACHE", "cache")):
+        monkeypatch.setenv(f"DEPORTDATA_{name}", str(tmp_path / folder))
+    monkeypatch.setenv("DEPORTDATA_LOCK_TIMEOUT", "1")
+    with run_lock(tmp_path / "processed", timeout_s=1):  # another run is going on
+        assert main(["run", "--clear-cache"]) == 3
+    assert "holds" in capsys.readouterr().err
+    assert segment.exists(), "the running run's cache was deleted under it"

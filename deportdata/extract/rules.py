@@ -535,7 +535,7 @@ def code_detention(f: SentenceFeatures, ctx: Context) -> list[dict]:
         return []
     site = next((p for p in f.places if p.location in DETENTION_SITES), None)
     if site is None and ctx.last_site and SITE_ANAPHOR.search(f.text) and not f.places:
-        site = next(p for p in _site_hits() if p.location == ctx.last_site)
+        site = next((p for p in _site_hits() if p.location == ctx.last_site), None)
     generic = DETENTION_PLACE.search(f.text)
     if not (site or generic):
         return []
