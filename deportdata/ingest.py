@@ -23,7 +23,7 @@ from urllib.parse import urljoin, urlsplit
 
 import lxml.etree
 import lxml.html
-import py3langid
+import threading
 import pycountry
 import trafilatura
 import trafilatura.utils
@@ -900,6 +900,20 @@ def _language_code(value: Any) -> str | None:
         return None
 
 
+# py3langid loads its model on first use; threads arriving together would each load it
+# (seconds and ~1 GB with 16 threads), so load it once, under a lock.
+_LANGID_LOCK = threading.Lock()
+_LANGID_TEXT = 2000  # the opening of an article decides its language as well as the whole
+
+
+@functools.cache
+def _language_identifier():
+    with _LANGID_LOCK:
+        from py3langid.langid import _get_identifier
+
+        return _get_identifier()
+
+
 def _detect_language(body: str) -> str:
-    language, _score = py3langid.classify(body)
+    language, _score = _language_identifier().classify(body[:_LANGID_TEXT])
     return str(language)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -28,7 +29,8 @@ def task_runner(kind: str = "thread", dask_address: str | None = None):
 
         return DaskTaskRunner(address=dask_address) if dask_address else DaskTaskRunner(
             cluster_kwargs={"n_workers": 2, "threads_per_worker": 1, "processes": True})
-    return ThreadPoolTaskRunner()
+    # Extraction is CPU-bound Python: more threads than cores only add contention.
+    return ThreadPoolTaskRunner(max_workers=os.cpu_count() or 2)
 
 
 # Our segments are content-addressed already; Prefect's own cache would only hash big inputs.
