@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import time
 from contextlib import nullcontext
-from pathlib import Path
 
 from deportdata.collect import add_collect_parser
 from deportdata.download import add_download_parser
@@ -60,8 +60,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
     runner = args.runner or settings.runner
     address = args.address or settings.dask_address
-    import os
-
     from deportdata.prefect_server import local_prefect_server
 
     # Dask workers need a real Prefect API, or each starts a temporary server of its own.
@@ -88,8 +86,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the scheduled flow. Prefect does not schedule on its temporary in-process server,
     so without a configured PREFECT_API_URL a local server is started here and stopped on exit."""
-    import os
-
     from deportdata.prefect_server import local_prefect_server
 
     settings = _settings()

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from schemas.tables import DATE_PRECISIONS, EVENT_TYPES
+from schemas.tables import DATE_PRECISIONS, EVENT_TYPES, TABLES
 
 CARD_NAME = "README.md"
-TABLE_ORDER = ("articles", "mentions", "events", "changes", "rejects")
+TABLE_ORDER = tuple(TABLES)
 QUALITY_LABELS = {
     "mention_f1": "Mention F1 (a gold record found with its type, countries and status)",
     "field_accuracy": "Field accuracy (share of a matched record's columns that are right)",

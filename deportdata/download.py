@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal
 
+from deportdata.files import sha256_of
+
 # The repository's `processed/` folder as served by GitHub; any static host of `processed/` works.
 DEFAULT_BASE_URL = "https://raw.githubusercontent.com/deportdata/deportdata/main/processed"
 BASE_URL_ENV = "DEPORTDATA_BASE_URL"
@@ -231,13 +233,7 @@ def expected_files(descriptor: dict) -> list[Expected]:
 
 
 def file_digest(path: Path) -> tuple[int, str]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-            size += len(block)
-    return size, digest.hexdigest()
+    return path.stat().st_size, sha256_of(path)
 
 
 def problem(name: str, size: int, sha256: str, expected: Expected) -> str | None:

@@ -16,7 +16,6 @@ objects (use `pd.to_datetime(df["event_date"])` for date arithmetic).
 """
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import os

@@ -20,7 +20,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _healthy(url: str) -> bool:
+def is_healthy(url: str) -> bool:
     try:
         with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
             return response.status == 200
@@ -42,7 +42,7 @@ def local_prefect_server(log_path: Path, timeout_s: float = 90.0):
     previous = os.environ.get("PREFECT_API_URL")
     try:
         deadline = time.monotonic() + timeout_s
-        while not _healthy(url):
+        while not is_healthy(url):
             if proc.poll() is not None:
                 raise RuntimeError(f"the local Prefect server exited with code {proc.returncode}; see {log_path}")
             if time.monotonic() > deadline:

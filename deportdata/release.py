@@ -34,7 +34,7 @@ PACKAGE_DESCRIPTION = (
 )
 DATA_LICENSE = {"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0 International",
                 "path": "https://creativecommons.org/licenses/by/4.0/"}
-PUBLISHED_TABLES = ("articles", "mentions", "events", "changes", "rejects")
+PUBLISHED_TABLES = tuple(TABLES)  # every declared table, in declaration order
 _VERSION_RE = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 
 

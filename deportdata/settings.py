@@ -141,7 +141,5 @@ class Settings:
             lock_timeout_s=_positive_int("lock.timeout_s", values["lock.timeout_s"]),
         )
 
-    from_env = load  # the environment always applies; kept for callers that say so
-
     def workspace(self) -> Workspace:
         return Workspace(raw=self.raw, processed=self.processed, cache=self.cache)

@@ -17,7 +17,7 @@ import pandas as pd
 
 from deportdata.events import PreviousRelease, build_events, changelog_markdown
 from deportdata.extract import EXTRACTOR, extract_mentions
-from deportdata.ingest import Reject, list_raw_files, read_raw_file
+from deportdata.ingest import list_raw_files, read_raw_file
 from deportdata.nearcopy import NearCopyDoc, find_near_copies
 from deportdata.quality import seed_quality
 from deportdata.files import sha256_of

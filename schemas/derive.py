@@ -12,7 +12,6 @@ import pyarrow as pa_arrow
 from pandera.engines import pandas_engine
 
 from schemas.fields import Field, Table
-from schemas.tables import TABLES
 
 PANDAS_DTYPES = {"string": "string", "integer": "Int64", "number": "Float64", "boolean": "boolean", "date": "object"}
 ARROW_TYPES = {

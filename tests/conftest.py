@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import atexit
 import json
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -181,9 +180,8 @@ def pipeline_runs(prefect_harness, tmp_path_factory) -> PipelineRuns:
     base = tmp_path_factory.mktemp("pipeline")
     ws = workspace(base)
     write_sample_raw(ws.raw)
-    previous = os.environ.get("SOURCE_DATE_EPOCH")
-    os.environ["SOURCE_DATE_EPOCH"] = SOURCE_DATE_EPOCH
-    try:
+    with pytest.MonkeyPatch.context() as env:  # pinned "created" for byte-identical descriptors
+        env.setenv("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
         first = pipeline(ws)
         first_tree = tree_bytes(ws.processed)
         first_root = ws.root_descriptor.read_bytes()
@@ -192,10 +190,5 @@ def pipeline_runs(prefect_harness, tmp_path_factory) -> PipelineRuns:
         second_root = ws.root_descriptor.read_bytes()
         (ws.raw / "new_article.txt").write_text(NEW_ARTICLE_TXT, encoding="utf-8")
         third = pipeline(ws)
-    finally:
-        if previous is None:
-            os.environ.pop("SOURCE_DATE_EPOCH", None)
-        else:
-            os.environ["SOURCE_DATE_EPOCH"] = previous
     return PipelineRuns(base, ws, first, first_tree, first_root, second, second_tree, second_root, third,
                         tree_bytes(ws.processed))

@@ -4,7 +4,6 @@ version reprocesses everything."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,9 +47,8 @@ def runs(prefect_harness, samples, tmp_path_factory) -> Runs:
     generate_corpus(raw / "corpus", 20, seed=1)
     ws = Workspace(raw=raw, processed=base / "a" / "processed", cache=base / "a" / "cache")
     cold = Workspace(raw=raw, processed=base / "b" / "processed", cache=base / "b" / "cache")
-    previous = os.environ.get("SOURCE_DATE_EPOCH")
-    os.environ["SOURCE_DATE_EPOCH"] = samples.SOURCE_DATE_EPOCH
-    try:
+    with pytest.MonkeyPatch.context() as env:  # pinned "created" for byte-identical descriptors
+        env.setenv("SOURCE_DATE_EPOCH", samples.SOURCE_DATE_EPOCH)
         first = pipeline(ws)
         tree_before, root_before = samples.tree_bytes(ws.processed), ws.root_descriptor.read_bytes()
         second = pipeline(ws)
@@ -63,11 +61,6 @@ def runs(prefect_harness, samples, tmp_path_factory) -> Runs:
         segments_before = {p.name for p in ws.ingest_dir.iterdir()}
         incremental = pipeline(ws)
         full = pipeline(cold)
-    finally:
-        if previous is None:
-            os.environ.pop("SOURCE_DATE_EPOCH", None)
-        else:
-            os.environ["SOURCE_DATE_EPOCH"] = previous
     return Runs(raw, ws, cold, first, second, tree_before, tree_after, root_before, root_after, added,
                 segments_before, incremental, full)
 

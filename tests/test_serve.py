@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from deportdata.prefect_server import is_healthy
+
 REPO = Path(__file__).resolve().parents[1]
 CRON = "*/5 * * * *"
 
@@ -54,12 +56,7 @@ def _post_json(url: str, body: dict) -> list | dict:
         return json.loads(response.read())
 
 
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
+_answers = is_healthy
 
 
 @pytest.mark.flow

@@ -45,7 +45,7 @@ def add_collect_parser(subparsers: Any) -> argparse.ArgumentParser:
 def cmd_collect(args: argparse.Namespace) -> int:
     from deportdata.settings import Settings
 
-    settings = Settings.from_env()
+    settings = Settings.load()
     sources_path: Path | None = args.sources
     if sources_path is None:
         default = settings.root / DEFAULT_SOURCES

@@ -14,7 +14,7 @@ import re
 from collections import Counter
 
 from deportdata.extract.features import SentenceFeatures, clause_spans, sentence_features
-from deportdata.extract.rules import US, Context, code_sentence
+from deportdata.extract.rules import FOLLOW_UP_NP, US, Context, code_sentence
 from deportdata.extract.sentences import split_sentences
 
 EXTRACTOR_NAME = "rules"
@@ -56,16 +56,13 @@ def _clauses(f: SentenceFeatures, published: dt.date | None) -> list[SentenceFea
 # flights, but we will send our presidential plane").
 CONDITIONAL_ALTERNATIVE = re.compile(r"\bnot (?:accept|allow|receive)\b[^.]*\bbut\b[^.]*\b(?:send|accept|receive|"
                                      r"civilian|commercial|presidential)\b", re.I)
-FOLLOW_UP = re.compile(r"^\W*(?:the|these|those|both|all)\s+(?:\w+\s+){0,2}(?:flights?|planes?|aircraft|jets?)\b|"
-                       r"\beach of the (?:\w+ )?(?:flights|planes)\b|^\W*(?:it|they) (?:landed|arrived|carried|"
-                       r"departed|took off)\b", re.I)
 _FILLABLE = ("carrier", "aircraft_type", "flight_count", "people_count", "people_qualifier", "location")
 
 
 def _continues(f: SentenceFeatures, rec: dict, previous: dict) -> bool:
     """Whether a flight sentence only adds detail to the previous flight mention ("The planes
     carried 220 Guatemalans in all."), rather than reporting another flight."""
-    if not FOLLOW_UP.search(f.text) or re.search(r"\bother\b", f.text, re.I):
+    if not FOLLOW_UP_NP.search(f.text) or re.search(r"\bother\b", f.text, re.I):
         return False
     if rec["partner_country"] not in (None, previous["partner_country"]):
         return False
@@ -92,7 +89,7 @@ def _confidence(rec: dict, from_context: bool, deporter_named: bool) -> float:
     score = 0.8
     if from_context:
         score -= 0.15
-    if rec.pop("default_status", False):
+    if rec["status"] == "unknown":
         score -= 0.1
     if not deporter_named:
         score -= 0.1

@@ -9,7 +9,7 @@ from functools import cached_property
 
 from deportdata.extract.dates import UNKNOWN, EventDate, find_dates
 from deportdata.extract.gazetteer import CountryHit, default_gazetteer
-from deportdata.extract.numbers import Count, find_counts
+from deportdata.extract.numbers import find_counts
 
 PEOPLE_NOUNS = (r"migrants?|deportees?|people|persons?|individuals|nationals|citizens|immigrants?|passengers|members|"
                 r"detainees?|returnees?|men|women|children|minors|families|aliens|prisoners|inmates|"

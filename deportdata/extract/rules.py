@@ -5,9 +5,9 @@ Each `code_*` function handles one event type of the codebook and returns partia
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from deportdata.extract.features import DEPORT_RE, PEOPLE_NOUNS, SentenceFeatures
+from deportdata.extract.features import PEOPLE_NOUNS, SentenceFeatures
 from deportdata.extract.gazetteer import CountryHit, _trie_pattern
 
 US = "USA"
@@ -294,8 +294,6 @@ RESPONSE_STATUS = [
                        r"willing to (?:receive|accept|take)|"
                        r"sent (?:its|their) (?:own )?(?:presidential )?(?:plane|aircraft|jets?))")),
 ]
-GOVERNMENT_SUBJECT = _rx(r"\b(?:government|president|minister|ministry|authorities|officials?|foreign|leader|"
-                         r"embassy|prime minister|administration)\b")
 
 
 def _stems(words: str) -> re.Pattern:
