@@ -145,8 +145,21 @@ class _StageTimer:
             self.times[name] = self.times.get(name, 0.0) + time.perf_counter() - t0
 
 
-def run_direct(ws, max_batches: int) -> dict:
-    """The flow's steps (flows.pipeline.pipeline) as plain calls, in the same order, no Prefect."""
+def _map_batches(fn, batches: list, ws, runner: str) -> list:
+    """The batches as the flow runs them: in the worker processes for the "process" runner."""
+    if runner != "process" or len(batches) < 2:
+        return [fn(batch, ws) for batch in batches]
+    from concurrent.futures import ThreadPoolExecutor
+
+    from flows.processes import in_worker_process, worker_count
+
+    with ThreadPoolExecutor(worker_count()) as pool:
+        return list(pool.map(lambda batch: in_worker_process(fn, batch, ws), batches))
+
+
+def run_direct(ws, max_batches: int, runner: str) -> dict:
+    """The flow's steps (flows.pipeline.pipeline) as plain calls, in the same order and with the
+    same worker processes, no Prefect."""
     from deportdata import stages
     from deportdata.release import candidate_version, latest_release
 
@@ -156,15 +169,14 @@ def run_direct(ws, max_batches: int) -> dict:
     ws.run_dir.mkdir(parents=True, exist_ok=True)
     (ws.run_dir / "manifest.json").write_text(json.dumps(manifest))
     pending = stages.pending_files(manifest, ws)
-    for batch in stages.batches(pending, max_batches):
-        t("ingest", stages.ingest_batch, batch, ws)
+    t("ingest", _map_batches, stages.ingest_batch, stages.batches(pending, max_batches), ws, runner)
     fingerprint = t("fingerprint", stages.input_fingerprint, manifest)
     summary = {"files": len(manifest), "new_files": len(pending), "skipped": False}
     if fingerprint in stages.known_fingerprints(ws):
         summary["skipped"] = True
     else:
-        for batch in stages.batches(stages.pending_extraction(ws), max_batches, min_size=1):
-            t("extract", stages.extract_batch, batch, ws)
+        t("extract", _map_batches, stages.extract_batch,
+          stages.batches(stages.pending_extraction(ws), max_batches, min_size=1), ws, runner)
         assembled = t("assemble", stages.assemble, manifest, ws)
         t("validate", stages.validate_run, ws)
         version = candidate_version(latest_release(ws.processed))
@@ -192,7 +204,13 @@ class _TimedFlow:
             self.times[self.name] = self.times.get(self.name, 0.0) + time.perf_counter() - t0
 
 
-def run_flow(ws, max_batches: int) -> dict:
+def _configured_runner() -> str:
+    from deportdata.settings import Settings
+
+    return Settings.load(REPO).runner
+
+
+def run_flow(ws, max_batches: int, runner: str) -> dict:
     t0 = time.perf_counter()
     from prefect import flow
 
@@ -207,9 +225,10 @@ def run_flow(ws, max_batches: int) -> dict:
     noop()  # starts Prefect's temporary API server (or connects to PREFECT_API_URL)
     started = time.perf_counter()
     times: dict[str, float] = {}
-    for name in STAGES:
-        setattr(fp, f"{name}_flow", _TimedFlow(name, getattr(fp, f"{name}_flow"), times))
-    summary = fp.pipeline(ws, runner="thread", max_batches=max_batches)
+    for name in STAGES:  # ingest and extract are sub-flows, the others single tasks
+        attribute = f"{name}_flow" if hasattr(fp, f"{name}_flow") else f"{name}_task"
+        setattr(fp, attribute, _TimedFlow(name, getattr(fp, attribute), times))
+    summary = fp.pipeline(ws, runner=runner, max_batches=max_batches)
     done = time.perf_counter()
     keep = ("files", "new_files", "skipped", "n_articles", "n_mentions", "events", "version")
     return {"seconds": done - started, "prefect_import_s": imported - t0, "prefect_startup_s": started - imported,
@@ -228,12 +247,12 @@ def child_main(args: argparse.Namespace) -> int:
             import cProfile
 
             profiler = cProfile.Profile()
-            result = profiler.runcall(run_direct, ws, settings.max_batches)
+            result = profiler.runcall(run_direct, ws, settings.max_batches, settings.runner)
             profiler.dump_stats(args.profile_out)
         else:
-            result = run_direct(ws, settings.max_batches)
+            result = run_direct(ws, settings.max_batches, settings.runner)
     elif args.child == "flow":
-        result = run_flow(ws, settings.max_batches)
+        result = run_flow(ws, settings.max_batches, settings.runner)
     elif args.child == "noop":
         from prefect import flow
 
@@ -705,7 +724,8 @@ def main(argv: list[str] | None = None) -> int:
             "schema": 1, "created": created, "command": ["python", "-m", "bench.run", *(argv or sys.argv[1:])],
             "machine": machine_info(), "code": code, "warnings": warnings,
             "settings": {"seed": args.seed, "incremental_seed": args.incremental_seed,
-                         "incremental_fraction": INCREMENTAL_FRACTION, "runner": "thread",
+                         "incremental_fraction": INCREMENTAL_FRACTION,
+                         "runner": os.environ.get("DEPORTDATA_RUNNER") or _configured_runner(),
                          "prefect_api": "server" if os.environ.get("PREFECT_API_URL") else "ephemeral"},
             "prefect_first_start_s": _round(first_start),
             "sizes": dict(sorted(results.items(), key=lambda kv: int(kv[0]))),

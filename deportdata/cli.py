@@ -11,7 +11,7 @@ from contextlib import nullcontext
 from deportdata.collect import add_collect_parser
 from deportdata.download import add_download_parser
 from deportdata.lock import LockTimeout, run_lock
-from deportdata.settings import ConfigError, Settings, configure_prefect
+from deportdata.settings import RUNNERS, ConfigError, Settings, configure_prefect
 
 
 def _print_summary(summary: dict, seconds: float) -> None:
@@ -118,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="build a release from raw/ (publishes only when something changed)")
     run.add_argument("--clear-cache", action="store_true", help="reprocess every raw file from scratch")
-    run.add_argument("--runner", choices=("thread", "dask"), help="task runner (default: configuration)")
+    run.add_argument("--runner", choices=RUNNERS, help="task runner (default: configuration)")
     run.add_argument("--address", help="Dask scheduler address, e.g. tcp://127.0.0.1:8786")
     run.set_defaults(func=cmd_run)
     serve = sub.add_parser("serve", help="run collect + pipeline on the configured cron schedule until stopped")

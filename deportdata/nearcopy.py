@@ -33,7 +33,12 @@ Method
    MinHash-estimated Jaccard is under `MIN_ESTIMATED_JACCARD` (three standard errors
    below 0.3) skip the exact check, which would otherwise dominate on corpora full of
    shared phrasing. The seeds are fixed, so the same documents always give the same answer.
-4. Roots. Documents are ordered "earliest first": by `published_date` (unknown dates
+4. Incremental. Whether two documents are near-copies depends on the pair alone (its
+   signatures' bands, the estimate, the exact check), never on the other documents. So the
+   pipeline keeps the set of passing pairs ("edges") and which articles have been compared
+   already; a run compares only its new articles with all the others, and the roots below
+   come from the edges. A full rebuild compares every pair once and finds the same edges.
+5. Roots. Documents are ordered "earliest first": by `published_date` (unknown dates
    last), then `source_path`, then `article_id`. Each document, in that order, is a
    near-copy of the earliest earlier document it passes the check with, and points at
    that document's root. So a chain of copies (B copies A, C copies B but has drifted
@@ -43,10 +48,11 @@ Method
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -64,7 +70,9 @@ MINHASH_SEED = 20250131
 # permutations the estimate's standard error there is 0.04, so 0.18 is three errors below.
 MIN_ESTIMATED_JACCARD = 0.18
 LSH_BANDS = 64
-LSH_ROWS = 2
+LSH_ROWS = 2  # two 32-bit values make one exact 64-bit band key
+SIGNATURE_BYTES = NUM_PERM * 4
+_PAIR_CHUNK = 65_536
 
 _WORD = re.compile(r"\w+")
 _MASK64 = (1 << 64) - 1
@@ -84,37 +92,142 @@ class NearCopyDoc:
     source_path: str
 
 
-def _earliest_key(doc: NearCopyDoc) -> tuple[bool, date, str, str]:
-    return (doc.published_date is None, doc.published_date or date.min, doc.source_path, doc.article_id)
+def earliest_key(published_date: date | None, source_path: str, article_id: str) -> tuple[bool, date, str, str]:
+    """Sort key of the "earliest first" order: dated before undated, then path, then id."""
+    return (published_date is None, published_date or date.min, source_path, article_id)
 
 
-class _Shingler:
-    """Hashes word 5-grams to uint64; caches word hashes across documents."""
+@functools.lru_cache(maxsize=1 << 17)
+def _word_hash(word: str) -> int:
+    return int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
 
-    def __init__(self) -> None:
-        self._word_hash: dict[str, int] = {}
 
-    def shingles(self, body: str) -> np.ndarray:
-        """Sorted unique uint64 hashes of the body's word 5-grams (one shingle if shorter)."""
-        words = _WORD.findall(unicodedata.normalize("NFKC", body).casefold())
-        if not words:
-            return np.empty(0, dtype=np.uint64)
-        cache = self._word_hash
-        for word in set(words).difference(cache):
-            cache[word] = int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
-        hashes = np.array([cache[w] for w in words], dtype=np.uint64)
-        k = min(SHINGLE_WORDS, len(hashes))
-        n = len(hashes) - k + 1
-        combined = np.zeros(n, dtype=np.uint64)
-        for position in range(k):
-            combined ^= hashes[position : position + n] * _POSITION_MULTIPLIERS[position]
-            combined = (combined << np.uint64(7)) | (combined >> np.uint64(57))
-        return np.unique(combined)
+def shingles(body: str) -> np.ndarray:
+    """Sorted unique uint64 hashes of the body's word 5-grams (one shingle if shorter)."""
+    words = _WORD.findall(unicodedata.normalize("NFKC", body).casefold())
+    if not words:
+        return np.empty(0, dtype=np.uint64)
+    word_hash = {w: _word_hash(w) for w in set(words)}
+    hashes = np.array([word_hash[w] for w in words], dtype=np.uint64)
+    k = min(SHINGLE_WORDS, len(hashes))
+    n = len(hashes) - k + 1
+    combined = np.zeros(n, dtype=np.uint64)
+    for position in range(k):
+        combined ^= hashes[position : position + n] * _POSITION_MULTIPLIERS[position]
+        combined = (combined << np.uint64(7)) | (combined >> np.uint64(57))
+    return np.unique(combined)
+
+
+_TEMPLATE = MinHash(num_perm=NUM_PERM, seed=MINHASH_SEED, scheme="affine32")
+
+
+def signature(body: str) -> bytes | None:
+    """The body's MinHash signature (NUM_PERM uint32, little-endian), None when it has no words.
+    Stored with each ingested article, so a run computes it for new articles only."""
+    shingle_set = shingles(body)
+    if shingle_set.size == 0:
+        return None
+    sketch = MinHash(num_perm=NUM_PERM, seed=MINHASH_SEED, hashfunc=int, permutations=_TEMPLATE.permutations,
+                     scheme="affine32")
+    # The low 32 bits of the 64-bit shingle hash feed the 32-bit MinHash scheme.
+    sketch.update_batch((shingle_set & np.uint64(0xFFFFFFFF)).tolist())
+    return sketch.hashvalues.astype("<u4").tobytes()
 
 
 def _overlap(a: np.ndarray, b: np.ndarray) -> float:
     shared = np.intersect1d(a, b, assume_unique=True).size
     return shared / max(min(a.size, b.size), MIN_SHINGLES)
+
+
+def signature_matrix(signatures: Sequence[bytes | None]) -> tuple[np.ndarray, np.ndarray]:
+    """(n x NUM_PERM uint32 matrix, mask of rows that have a signature)."""
+    matrix = np.zeros((len(signatures), NUM_PERM), dtype=np.uint32)
+    present = np.array([s is not None for s in signatures], dtype=bool)
+    for row, sig in enumerate(signatures):
+        if sig is not None:
+            if len(sig) != SIGNATURE_BYTES:
+                raise ValueError(f"signature {row} has {len(sig)} bytes, expected {SIGNATURE_BYTES}")
+            matrix[row] = np.frombuffer(sig, dtype="<u4")
+    return matrix, present
+
+
+def _distinct(codes: np.ndarray) -> np.ndarray:
+    codes = np.sort(codes)
+    return codes[np.r_[True, codes[1:] != codes[:-1]]] if codes.size else codes
+
+
+def _bucket_pairs(members: np.ndarray, is_new: np.ndarray) -> np.ndarray:
+    """Pairs within buckets of one size (members: buckets x size, row indexes) that involve at
+    least one new document, coded i * 2**32 + j (i < j)."""
+    i, j = np.triu_indices(members.shape[1], k=1)
+    first, second = members[:, i].ravel(), members[:, j].ravel()
+    a, b = np.minimum(first, second), np.maximum(first, second)
+    keep = is_new[a] | is_new[b]
+    return (a[keep].astype(np.int64) << 32) | b[keep].astype(np.int64)
+
+
+def candidate_pairs(matrix: np.ndarray, present: np.ndarray, is_new: np.ndarray) -> np.ndarray:
+    """Pairs sharing at least one LSH band (the same two consecutive signature values), at least
+    one of them new; sorted (m x 2) array of row indexes with i < j."""
+    rows = np.flatnonzero(present)
+    if rows.size < 2 or not is_new[rows].any():
+        return np.empty((0, 2), dtype=np.int64)
+    banded = matrix[rows].astype(np.uint64).reshape(rows.size, LSH_BANDS, LSH_ROWS)
+    keys = (banded[:, :, 0] << np.uint64(32)) | banded[:, :, 1]
+    distinct = np.empty(0, dtype=np.int64)
+    pending: list[np.ndarray] = []
+    pending_size = 0
+    for band in range(LSH_BANDS):
+        order = np.argsort(keys[:, band], kind="stable")
+        sorted_keys = keys[order, band]
+        starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+        sizes = np.diff(np.r_[starts, sorted_keys.size])
+        new_in_bucket = np.add.reduceat(is_new[rows[order]].astype(np.int64), starts)
+        shared = (sizes > 1) & (new_in_bucket > 0)
+        for size in np.unique(sizes[shared]).tolist():
+            bucket_starts = starts[shared & (sizes == size)]
+            members = rows[order[bucket_starts[:, None] + np.arange(size)]]
+            pending.append(_bucket_pairs(members, is_new))
+            pending_size += pending[-1].size
+        if pending_size > max(16 * _PAIR_CHUNK, distinct.size):  # a pair recurs in many bands: fold, amortized
+            distinct = _distinct(np.concatenate([distinct, *pending]))
+            pending, pending_size = [], 0
+    codes = _distinct(np.concatenate([distinct, *pending]))
+    return np.stack([codes >> 32, codes & 0xFFFFFFFF], axis=1)
+
+
+def near_copy_pairs(matrix: np.ndarray, present: np.ndarray, is_new: np.ndarray,
+                    shingles_of: Callable[[Sequence[int]], dict[int, np.ndarray]]) -> list[tuple[int, int]]:
+    """Pairs of rows (i < j, at least one new) that are near-copies (see the module docstring).
+
+    shingles_of(rows) returns the shingle sets of those rows; it is called once, for the rows
+    of candidate pairs whose estimated Jaccard makes a near-copy possible."""
+    pairs = candidate_pairs(matrix, present, is_new)
+    likely = []
+    for chunk in range(0, len(pairs), _PAIR_CHUNK):
+        part = pairs[chunk:chunk + _PAIR_CHUNK]
+        estimate = (matrix[part[:, 0]] == matrix[part[:, 1]]).mean(axis=1)
+        likely.append(part[estimate >= MIN_ESTIMATED_JACCARD])
+    likely_pairs = np.concatenate(likely) if likely else np.empty((0, 2), dtype=np.int64)
+    sets = shingles_of(np.unique(likely_pairs).tolist())
+    return [(int(i), int(j)) for i, j in likely_pairs.tolist() if _overlap(sets[i], sets[j]) >= NEAR_COPY_THRESHOLD]
+
+
+def roots(ordered_ids: Sequence[str], pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Each near-copy's root: ordered_ids is earliest first; a document joins the root of the
+    earliest earlier document it is a near-copy of. Originals are not in the result."""
+    rank = {a: r for r, a in enumerate(ordered_ids)}
+    earliest_match: dict[int, int] = {}
+    for a, b in pairs:
+        if a in rank and b in rank and a != b:
+            early, late = sorted((rank[a], rank[b]))
+            earliest_match[late] = min(early, earliest_match.get(late, early))
+    root_of = list(range(len(ordered_ids)))
+    result: dict[str, str] = {}
+    for late in sorted(earliest_match):
+        root_of[late] = root_of[earliest_match[late]]
+        result[ordered_ids[late]] = ordered_ids[root_of[late]]
+    return result
 
 
 def find_near_copies(docs: Sequence[NearCopyDoc]) -> dict[str, str]:
@@ -124,48 +237,10 @@ def find_near_copies(docs: Sequence[NearCopyDoc]) -> dict[str, str]:
     module docstring for the method, `NEAR_COPY_THRESHOLD` for the decision rule.
     """
     unique: dict[str, NearCopyDoc] = {}
-    for doc in sorted(docs, key=_earliest_key):
+    for doc in sorted(docs, key=lambda d: earliest_key(d.published_date, d.source_path, d.article_id)):
         unique.setdefault(doc.article_id, doc)
     ordered = list(unique.values())
-    if len(ordered) < 2:
-        return {}
-
-    shingler = _Shingler()
-    template = MinHash(num_perm=NUM_PERM, seed=MINHASH_SEED, scheme="affine32")
-    lsh = MinHashLSH(num_perm=NUM_PERM, params=(LSH_BANDS, LSH_ROWS))
-    sets: list[np.ndarray] = []
-    sketches: list[MinHash | None] = []
-    for rank, doc in enumerate(ordered):
-        shingle_set = shingler.shingles(doc.body)
-        sets.append(shingle_set)
-        if shingle_set.size == 0:
-            sketches.append(None)
-            continue
-        sketch = MinHash(
-            num_perm=NUM_PERM, seed=MINHASH_SEED, hashfunc=int,
-            permutations=template.permutations, scheme="affine32",
-        )
-        # The low 32 bits of the 64-bit shingle hash feed the 32-bit MinHash scheme.
-        sketch.update_batch((shingle_set & np.uint64(0xFFFFFFFF)).tolist())
-        sketches.append(sketch)
-        lsh.insert(rank, sketch, check_duplication=False)
-
-    signatures = np.stack([s.hashvalues if s is not None else np.zeros(NUM_PERM, dtype=np.uint64) for s in sketches])
-    root_of: list[int] = list(range(len(ordered)))
-    result: dict[str, str] = {}
-    for rank, sketch in enumerate(sketches):
-        if sketch is None:
-            continue
-        earlier = np.array(sorted(other for other in lsh.query(sketch) if other < rank), dtype=np.int64)
-        if earlier.size:
-            # Estimated Jaccard from the signatures, all candidates at once: pairs far below what
-            # any near-copy reaches skip the exact check (see MIN_ESTIMATED_JACCARD).
-            estimate = (signatures[earlier] == signatures[rank]).mean(axis=1)
-            earlier = earlier[estimate >= MIN_ESTIMATED_JACCARD]
-        for other in earlier.tolist():
-            if _overlap(sets[rank], sets[other]) >= NEAR_COPY_THRESHOLD:
-                root = root_of[other]
-                root_of[rank] = root
-                result[ordered[rank].article_id] = ordered[root].article_id
-                break
-    return result
+    matrix, present = signature_matrix([signature(d.body) for d in ordered])
+    pairs = near_copy_pairs(matrix, present, np.ones(len(ordered), dtype=bool),
+                            lambda rows: {r: shingles(ordered[r].body) for r in rows})
+    return roots([d.article_id for d in ordered], [(ordered[i].article_id, ordered[j].article_id) for i, j in pairs])

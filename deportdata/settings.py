@@ -11,7 +11,7 @@ from pathlib import Path
 from deportdata.stages import Workspace
 
 CONFIG_FILE = "deportdata.toml"
-RUNNERS = ("thread", "dask")
+RUNNERS = ("process", "thread", "dask")
 
 # (section, key) -> (environment variable, default)
 _KEYS = {
@@ -19,7 +19,7 @@ _KEYS = {
     ("paths", "processed"): ("DEPORTDATA_PROCESSED", "processed"),
     ("paths", "cache"): ("DEPORTDATA_CACHE", ".cache"),
     ("schedule", "cron"): ("DEPORTDATA_CRON", "0 * * * *"),
-    ("runner", "kind"): ("DEPORTDATA_RUNNER", "thread"),
+    ("runner", "kind"): ("DEPORTDATA_RUNNER", "process"),
     ("runner", "dask_address"): ("DEPORTDATA_DASK_ADDRESS", ""),
     ("runner", "max_batches"): ("DEPORTDATA_MAX_BATCHES", 16),
     ("lock", "timeout_s"): ("DEPORTDATA_LOCK_TIMEOUT", 600),

@@ -13,12 +13,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from deportdata.events import PreviousRelease, build_events, changelog_markdown
 from deportdata.extract import EXTRACTOR, extract_mentions
 from deportdata.ingest import list_raw_files, read_raw_file
-from deportdata.nearcopy import NearCopyDoc, find_near_copies
+from deportdata import nearcopy
 from deportdata.quality import seed_quality
 from deportdata.files import sha256_of
 from deportdata.release import PublishResult, Release, latest_release, publish
@@ -26,8 +27,10 @@ from deportdata.validate import RowFailure, validate_table
 from schemas.derive import frame
 from schemas.tables import ARTICLES, EVENTS, MENTIONS, REJECTS
 
-INGEST_VERSION = "ingest-1"
+INGEST_VERSION = "ingest-2"
 ARTICLE_COLUMNS = ARTICLES.column_names
+# what assemble reads of an ingest segment: the article's columns, never its body
+SEGMENT_COLUMNS = [*(c for c in ARTICLE_COLUMNS if c != "duplicate_of"), "source_sha256", "signature"]
 
 
 @dataclass(frozen=True)
@@ -41,15 +44,19 @@ class Workspace:
         """The repository's datapackage.json, beside processed/, always describes the latest release."""
         return self.processed.parent / "datapackage.json"
 
+    # Cache folders are keyed by the code that filled them as well as its version, so an edited
+    # parser or rule can never reuse what the previous one cached.
     @property
     def ingest_dir(self) -> Path:
-        return self.cache / "segments" / INGEST_VERSION
+        return self.cache / "segments" / f"{INGEST_VERSION}+{ingest_code_hash()}"
 
     @property
     def extract_dir(self) -> Path:
-        # keyed by the extractor's code and data as well as its version, so an edited rule can
-        # never reuse mentions cached by the previous one
-        return self.cache / "segments" / f"{INGEST_VERSION}+{EXTRACTOR}+{extractor_code_hash()}"
+        return self.cache / "segments" / f"{INGEST_VERSION}+{ingest_code_hash()}+{EXTRACTOR}+{extractor_code_hash()}"
+
+    @property
+    def near_copy_dir(self) -> Path:
+        return self.cache / "near-copies" / f"{INGEST_VERSION}+{ingest_code_hash()}"
 
     @property
     def run_dir(self) -> Path:
@@ -90,15 +97,26 @@ def _segment_name(files: Iterable[tuple[str, str]]) -> str:
     return hashlib.sha256(json.dumps(sorted(map(list, files))).encode()).hexdigest()[:16]
 
 
-@functools.cache
-def extractor_code_hash() -> str:
-    here = Path(__file__).resolve().parent
-    files = sorted([*(here / "extract").rglob("*.py"), *(here / "data").glob("*.csv")])
+_HERE = Path(__file__).resolve().parent
+
+
+def _hash_files(files: Iterable[Path]) -> str:
     digest = hashlib.sha256()
-    for path in files:
+    for path in sorted(files):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
+
+
+@functools.cache
+def extractor_code_hash() -> str:
+    return _hash_files([*(_HERE / "extract").rglob("*.py"), *(_HERE / "data").glob("*.csv")])
+
+
+@functools.cache
+def ingest_code_hash() -> str:
+    """Segments hold parsed articles and their near-copy signatures."""
+    return _hash_files([_HERE / "ingest.py", _HERE / "text.py", _HERE / "nearcopy.py"])
 
 
 def _code_files() -> list[Path]:
@@ -152,10 +170,10 @@ def ingest_batch(files: Sequence[tuple[str, str]], ws: Workspace) -> str:
     rows, rejects = [], []
     for path, sha in files:
         articles, bad = read_raw_file(ws.raw / path, ws.raw)
-        rows += [{**asdict(a), "paragraph_starts": list(a.paragraph_starts), "source_sha256": sha} for a in articles]
+        rows += [{**asdict(a), "paragraph_starts": list(a.paragraph_starts), "source_sha256": sha,
+                  "signature": nearcopy.signature(a.body)} for a in articles]
         rejects += [asdict(r) for r in bad]
-    columns = [*ARTICLE_COLUMNS[:-1], "body", "paragraph_starts", "source_sha256"]
-    articles_df = pd.DataFrame(rows, columns=[c for c in columns if c != "duplicate_of"])
+    articles_df = pd.DataFrame(rows, columns=[*SEGMENT_COLUMNS, "body", "paragraph_starts"])
     articles_df.to_parquet(ws.ingest_dir / f"{name}.articles.parquet", index=False)
     pd.DataFrame(rejects, columns=["source_path", "source_record", "reason"]).astype(
         {"source_record": "Int64"}).to_parquet(ws.ingest_dir / f"{name}.rejects.parquet", index=False)
@@ -174,16 +192,15 @@ def extract_batch(segments: Sequence[str], ws: Workspace) -> int:
     ws.extract_dir.mkdir(parents=True, exist_ok=True)
     total = 0
     for seg in segments:
-        articles = pd.read_parquet(ws.ingest_dir / f"{seg}.articles.parquet")
+        articles = pd.read_parquet(ws.ingest_dir / f"{seg}.articles.parquet",
+                                   columns=["article_id", "body", "paragraph_starts", "published_date", "language"])
         mentions: list[dict] = []
         for a in articles.itertuples(index=False):
             published = None if pd.isna(a.published_date) else pd.Timestamp(a.published_date).date()
             mentions += extract_mentions(a.article_id, a.body, tuple(int(x) for x in a.paragraph_starts), published,
                                          a.language)
         df = frame(MENTIONS, mentions)
-        tmp = ws.extract_dir / f".{seg}.mentions.parquet.tmp"
-        df.to_parquet(tmp, index=False)
-        tmp.replace(ws.extract_dir / f"{seg}.mentions.parquet")
+        _write_atomic(df, ws.extract_dir / f"{seg}.mentions.parquet")
         total += len(df)
     return total
 
@@ -210,20 +227,21 @@ def _reject_row(stage: str, source_path: str | None, source_record, table: str |
 
 def assemble(manifest: Sequence[tuple[str, str]], ws: Workspace) -> Assembled:
     """Gather the current raw files' segments into one run: distinct articles (same text once,
-    near-copies marked), their mentions and the ingest rejects."""
+    near-copies marked), their mentions and the ingest rejects. Bodies stay on disk: only
+    those of likely near-copies are read back."""
     live = {tuple(f) for f in manifest}
     segment_files = _segment_files(ws.ingest_dir)
     segments = [seg for seg, files in segment_files.items() if any(tuple(f) in live for f in files)]
     articles, mentions, rejects = [], [], []
     for seg in segments:
-        a = pd.read_parquet(ws.ingest_dir / f"{seg}.articles.parquet")
-        articles.append(a[[(p, s) in live for p, s in zip(a["source_path"], a["source_sha256"])]])
+        a = pd.read_parquet(ws.ingest_dir / f"{seg}.articles.parquet", columns=SEGMENT_COLUMNS)
+        articles.append(a[[(p, s) in live for p, s in zip(a["source_path"], a["source_sha256"])]].assign(segment=seg))
         r = pd.read_parquet(ws.ingest_dir / f"{seg}.rejects.parquet")
         files = {p for p, sha in segment_files[seg] if (p, sha) in live}
         rejects.append(r[r["source_path"].isin(files)])
         mentions.append(pd.read_parquet(ws.extract_dir / f"{seg}.mentions.parquet"))
     all_articles = pd.concat(articles, ignore_index=True) if articles else pd.DataFrame(
-        columns=[*ARTICLE_COLUMNS, "body", "paragraph_starts", "source_sha256"])
+        columns=[*SEGMENT_COLUMNS, "segment"])
     all_articles = all_articles.sort_values(["source_path", "source_record"], na_position="first", kind="stable")
     same_text = all_articles["article_id"].duplicated(keep="first")
     reject_rows = [_reject_row("ingest", r.source_path, r.source_record, None, None, r.reason)
@@ -233,9 +251,7 @@ def assemble(manifest: Sequence[tuple[str, str]], ws: Workspace) -> Assembled:
         reject_rows.append(_reject_row("ingest", dup.source_path, dup.source_record, "articles", dup.article_id,
                                        f"same text as {first_path[dup.article_id]} (article {dup.article_id})"))
     distinct = all_articles[~same_text].reset_index(drop=True)
-    published = [None if pd.isna(d) else pd.Timestamp(d).date() for d in distinct["published_date"]]
-    copies = find_near_copies([NearCopyDoc(a, b, d, p) for a, b, d, p in
-                               zip(distinct["article_id"], distinct["body"], published, distinct["source_path"])])
+    copies = mark_near_copies(distinct, ws)
     distinct["duplicate_of"] = [copies.get(a) for a in distinct["article_id"]]
     kept_ids = set(distinct["article_id"])
     all_mentions = pd.concat(mentions, ignore_index=True) if mentions else frame(MENTIONS, [])
@@ -246,6 +262,52 @@ def assemble(manifest: Sequence[tuple[str, str]], ws: Workspace) -> Assembled:
     frame(REJECTS, reject_rows).to_parquet(ws.run_dir / "rejects.parquet", index=False)
     return Assembled(len(manifest), len(distinct), int(same_text.sum()), len(copies), len(all_mentions),
                      len(reject_rows) - int(same_text.sum()))
+
+
+def mark_near_copies(distinct: pd.DataFrame, ws: Workspace) -> dict[str, str]:
+    """Near-copy roots of the distinct articles (article_id, published_date, source_path,
+    signature, segment). Pairs are compared once: the near-copy folder keeps the pairs found
+    and the articles already compared, so a run compares its new articles only, and gives
+    what a full rebuild gives (see deportdata.nearcopy)."""
+    published = [None if pd.isna(d) else pd.Timestamp(d).date() for d in distinct["published_date"]]
+    order = sorted(range(len(distinct)), key=lambda i: nearcopy.earliest_key(
+        published[i], distinct["source_path"].iat[i], distinct["article_id"].iat[i]))
+    ids = distinct["article_id"].to_numpy()[order]
+    checked_path, pairs_path = ws.near_copy_dir / "compared.parquet", ws.near_copy_dir / "pairs.parquet"
+    compared = set(pd.read_parquet(checked_path)["article_id"]) if checked_path.exists() else set()
+    known = pd.read_parquet(pairs_path) if pairs_path.exists() else pd.DataFrame({"a": [], "b": []}, dtype=str)
+    live = set(ids)
+    known = known[known["a"].isin(live) & known["b"].isin(live)]
+    matrix, present = nearcopy.signature_matrix(distinct["signature"].to_numpy()[order].tolist())
+    is_new = np.array([a not in compared for a in ids], dtype=bool)
+    segment_of = distinct["segment"].to_numpy()[order]
+
+    def shingles_of(rows: Sequence[int]) -> dict[int, np.ndarray]:
+        wanted: dict[str, dict[str, int]] = {}
+        for row in rows:
+            wanted.setdefault(segment_of[row], {})[ids[row]] = row
+        out = {}
+        for seg, rows_by_id in wanted.items():
+            bodies = pd.read_parquet(ws.ingest_dir / f"{seg}.articles.parquet", columns=["article_id", "body"])
+            for article, body in zip(bodies["article_id"], bodies["body"]):
+                if article in rows_by_id:
+                    out[rows_by_id[article]] = nearcopy.shingles(body)
+        return out
+
+    found = nearcopy.near_copy_pairs(matrix, present, is_new, shingles_of)
+    pairs = pd.concat([known, pd.DataFrame({"a": [ids[i] for i, _ in found], "b": [ids[j] for _, j in found]},
+                                           dtype=str)], ignore_index=True).drop_duplicates().sort_values(["a", "b"])
+    # pairs first: if the run stops in between, the articles count as new next time and are compared again
+    ws.near_copy_dir.mkdir(parents=True, exist_ok=True)
+    _write_atomic(pairs, pairs_path)
+    _write_atomic(pd.DataFrame({"article_id": sorted(live)}, dtype=str), checked_path)
+    return nearcopy.roots(list(ids), zip(pairs["a"], pairs["b"]))
+
+
+def _write_atomic(df: pd.DataFrame, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    df.to_parquet(tmp, index=False)
+    tmp.replace(path)
 
 
 # --- validate -----------------------------------------------------------------------------

@@ -1,9 +1,9 @@
-"""The pipeline as Prefect flows: ingest, extract, validate, dedupe, publish, and the parent
-`pipeline` flow. Tasks take batches of files and pass paths, never DataFrames."""
+"""The pipeline as Prefect flows: the parent `pipeline` flow runs the ingest and extract
+sub-flows (batches of files, in parallel) and then the validate, dedupe and publish tasks.
+Tasks take batches of files and pass paths, never DataFrames."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,19 +18,21 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from deportdata import stages
 from deportdata.release import candidate_version, latest_release
 from deportdata.stages import Workspace
+from flows.processes import in_worker_process, worker_count
 
 DEFAULT_MAX_BATCHES = 16
 
 
-def task_runner(kind: str = "thread", dask_address: str | None = None):
-    """The task runner for the batch stages: threads here, or an existing Dask cluster."""
+def task_runner(kind: str = "process", dask_address: str | None = None):
+    """The task runner for the batch stages: threads here (whose tasks hand their batch to a
+    worker process when kind is "process"), or an existing Dask cluster."""
     if kind == "dask":
         from prefect_dask import DaskTaskRunner
 
         return DaskTaskRunner(address=dask_address) if dask_address else DaskTaskRunner(
             cluster_kwargs={"n_workers": 2, "threads_per_worker": 1, "processes": True})
-    # Extraction is CPU-bound Python: more threads than cores only add contention.
-    return ThreadPoolTaskRunner(max_workers=os.cpu_count() or 2)
+    # Extraction is CPU-bound Python: more threads (or processes) than cores only add contention.
+    return ThreadPoolTaskRunner(max_workers=worker_count())
 
 
 # Our segments are content-addressed already; Prefect's own cache would only hash big inputs.
@@ -43,14 +45,18 @@ def scan_task(ws: Workspace) -> str:
     return str(path)
 
 
-@task(cache_policy=NO_CACHE)
-def ingest_task(files: Sequence[tuple[str, str]], ws: Workspace) -> str:
-    return stages.ingest_batch(files, ws)
+def _call(fn, batch, ws: Workspace, in_process: bool):
+    return in_worker_process(fn, batch, ws) if in_process else fn(batch, ws)
 
 
 @task(cache_policy=NO_CACHE)
-def extract_task(segments: Sequence[str], ws: Workspace) -> int:
-    return stages.extract_batch(segments, ws)
+def ingest_task(files: Sequence[tuple[str, str]], ws: Workspace, in_process: bool = False) -> str:
+    return _call(stages.ingest_batch, files, ws, in_process)
+
+
+@task(cache_policy=NO_CACHE)
+def extract_task(segments: Sequence[str], ws: Workspace, in_process: bool = False) -> int:
+    return _call(stages.extract_batch, segments, ws, in_process)
 
 
 @task(cache_policy=NO_CACHE)
@@ -76,11 +82,12 @@ def publish_task(ws: Workspace, version: str, fingerprint: str) -> dict:
             "message": result.message}
 
 
-def _run_batches(task_fn, batches: list, ws: Workspace, stage: str) -> list:
+def _run_batches(task_fn, batches: list, ws: Workspace, stage: str, in_process: bool) -> list:
     """Submit one task per batch and show a progress bar over the items as batches finish."""
     if not batches:
         return []
-    futures = {task_fn.submit(batch, ws): len(batch) for batch in batches}
+    in_process = in_process and len(batches) > 1  # one batch gains nothing from the pool's start-up
+    futures = {task_fn.submit(batch, ws, in_process): len(batch) for batch in batches}
     results = []
     with Progress(TextColumn(f"{stage:>8}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=Console(stderr=True)) as bar:
@@ -92,36 +99,23 @@ def _run_batches(task_fn, batches: list, ws: Workspace, stage: str) -> list:
 
 
 @flow(name="ingest")
-def ingest_flow(ws: Workspace, max_batches: int = DEFAULT_MAX_BATCHES) -> dict:
+def ingest_flow(ws: Workspace, max_batches: int = DEFAULT_MAX_BATCHES, in_process: bool = False) -> dict:
     manifest_path = scan_task(ws)
     manifest = [tuple(x) for x in json.loads(Path(manifest_path).read_text())]
     pending = stages.pending_files(manifest, ws)
-    segments = _run_batches(ingest_task, stages.batches(pending, max_batches), ws, "ingest")
+    segments = _run_batches(ingest_task, stages.batches(pending, max_batches), ws, "ingest", in_process)
     return {"manifest": manifest_path, "files": len(manifest), "new_files": len(pending), "segments": len(segments),
             "fingerprint": stages.input_fingerprint(manifest)}
 
 
 @flow(name="extract")
-def extract_flow(ws: Workspace, manifest_path: str, max_batches: int = DEFAULT_MAX_BATCHES) -> dict:
+def extract_flow(ws: Workspace, manifest_path: str, max_batches: int = DEFAULT_MAX_BATCHES,
+                 in_process: bool = False) -> dict:
     pending = stages.pending_extraction(ws)
-    counts = _run_batches(extract_task, stages.batches(pending, max_batches, min_size=1), ws, "extract")
+    counts = _run_batches(extract_task, stages.batches(pending, max_batches, min_size=1), ws, "extract",
+                          in_process)
     assembled = assemble_task(manifest_path, ws)
     return {**assembled, "new_mentions": sum(counts)}
-
-
-@flow(name="validate")
-def validate_flow(ws: Workspace) -> dict:
-    return validate_task(ws)
-
-
-@flow(name="dedupe")
-def dedupe_flow(ws: Workspace, version: str) -> dict:
-    return dedupe_task(ws, version)
-
-
-@flow(name="publish")
-def publish_flow(ws: Workspace, version: str, fingerprint: str) -> dict:
-    return publish_task(ws, version, fingerprint)
 
 
 def _summary_markdown(summary: dict) -> str:
@@ -135,23 +129,26 @@ def _summary_markdown(summary: dict) -> str:
 
 
 @flow(name="pipeline")
-def pipeline(ws: Workspace, runner: str = "thread", dask_address: str | None = None,
+def pipeline(ws: Workspace, runner: str = "process", dask_address: str | None = None,
              max_batches: int = DEFAULT_MAX_BATCHES) -> dict:
     """Raw articles to a validated, versioned data package. Stops after the scan when neither
     the raw files nor the code changed since the last release."""
     batch_runner = task_runner(runner, dask_address)
-    ingested = ingest_flow.with_options(task_runner=batch_runner)(ws, max_batches)
+    in_process = runner == "process"
+    ingested = ingest_flow.with_options(task_runner=batch_runner)(ws, max_batches, in_process)
     latest = latest_release(ws.processed)
     if ingested["fingerprint"] in stages.known_fingerprints(ws):
         summary = {**ingested, "message": f"nothing new since release {latest.version} (inputs unchanged)",
                    "version": None, "folder": None, "skipped": True}
         create_markdown_artifact(key="pipeline-summary", markdown=f"# Pipeline run\n\n{summary['message']}\n")
         return summary
-    extracted = extract_flow.with_options(task_runner=batch_runner)(ws, ingested["manifest"], max_batches)
-    rejected = validate_flow(ws)
+    extracted = extract_flow.with_options(task_runner=batch_runner)(ws, ingested["manifest"], max_batches,
+                                                                    in_process)
+    # single tasks in the parent flow: a sub-flow of their own would cost more than they do
+    rejected = validate_task(ws)
     version = candidate_version(latest)
-    deduped = dedupe_flow(ws, version)
-    published = publish_flow(ws, version, ingested["fingerprint"])
+    deduped = dedupe_task(ws, version)
+    published = publish_task(ws, version, ingested["fingerprint"])
     stages.remember_fingerprint(ws, ingested["fingerprint"])
     summary = {**ingested, **extracted, **deduped, **published, "rejected_rows": sum(rejected.values()),
                "skipped": False}

@@ -30,7 +30,7 @@ def test_defaults_without_a_config_file(tmp_path):
     s = Settings.load(tmp_path, environ={})
     root = tmp_path.resolve()
     assert (s.root, s.raw, s.processed, s.cache) == (root, root / "raw", root / "processed", root / ".cache")
-    assert (s.cron, s.runner, s.dask_address, s.max_batches, s.lock_timeout_s) == ("0 * * * *", "thread", "", 16, 600)
+    assert (s.cron, s.runner, s.dask_address, s.max_batches, s.lock_timeout_s) == ("0 * * * *", "process", "", 16, 600)
     assert s.workspace().root_descriptor == root / "datapackage.json"
 
 
@@ -101,7 +101,7 @@ def test_process_environment_applies_by_default(tmp_path, monkeypatch):
     ("[schedule]\ncron = 'every hour'\n", {}, "schedule.cron"),
     ("[schedule]\ncron = '0 * * *'\n", {}, "schedule.cron"),
     ("", {"DEPORTDATA_CRON": "* * * * * *"}, "schedule.cron"),
-    ("[runner]\nkind = 'process'\n", {}, "runner.kind"),
+    ("[runner]\nkind = 'processes'\n", {}, "runner.kind"),
     ("", {"DEPORTDATA_RUNNER": "Dask"}, "runner.kind"),
     ("[lock]\ntimeout_s = 0\n", {}, "lock.timeout_s"),
     ("[lock]\ntimeout_s = -5\n", {}, "lock.timeout_s"),

@@ -6,7 +6,10 @@ from datetime import date
 
 import pytest
 
-from deportdata.nearcopy import NEAR_COPY_THRESHOLD, NearCopyDoc, _overlap, _Shingler, find_near_copies
+import numpy as np
+
+from deportdata.nearcopy import (LSH_BANDS, NEAR_COPY_THRESHOLD, NUM_PERM, NearCopyDoc, _overlap, candidate_pairs,
+                                 find_near_copies, near_copy_pairs, roots, shingles, signature, signature_matrix)
 
 WIRE_HEADLINE = "Colombia turns back two US military deportation flights"
 WIRE = [
@@ -100,8 +103,7 @@ REPOSTS = {
 
 
 def similarity(a: str, b: str) -> float:
-    shingler = _Shingler()
-    return _overlap(shingler.shingles(a), shingler.shingles(b))
+    return _overlap(shingles(a), shingles(b))
 
 
 def test_threshold_is_documented_and_sane() -> None:
@@ -181,3 +183,46 @@ def test_many_syndicated_copies_and_unrelated_noise() -> None:
               for i in range(30)]
     result = find_near_copies([*noise, ORIGINAL, *copies])
     assert result == {c.article_id: "a_wire" for c in copies}
+
+
+def _brute_force_candidates(matrix: np.ndarray, present: np.ndarray, is_new: np.ndarray) -> set[tuple[int, int]]:
+    bands = matrix.reshape(len(matrix), LSH_BANDS, -1)
+    return {(i, j) for i in range(len(matrix)) for j in range(i + 1, len(matrix))
+            if present[i] and present[j] and (is_new[i] or is_new[j]) and (bands[i] == bands[j]).all(axis=1).any()}
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_candidate_pairs_are_exactly_the_pairs_sharing_a_band(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    # few distinct values, so that many pairs share some bands and buckets have various sizes
+    matrix = rng.integers(0, 3, size=(60, NUM_PERM), dtype=np.uint32)
+    present = rng.random(60) > 0.1
+    is_new = rng.random(60) > 0.5
+    found = {tuple(p) for p in candidate_pairs(matrix, present, is_new).tolist()}
+    assert found == _brute_force_candidates(matrix, present, is_new)
+
+
+def test_comparing_only_new_articles_finds_the_pairs_of_a_full_comparison() -> None:
+    rng = random.Random(3)
+    vocabulary = [f"word{i}" for i in range(400)]
+    texts = [" ".join(rng.choice(vocabulary) for _ in range(200)) for _ in range(40)]
+    texts += [body(f"Copy {i}", texts[i]) for i in range(0, 40, 4)]  # ten reposts
+    matrix, present = signature_matrix([signature(t) for t in texts])
+    sets = {r: shingles(t) for r, t in enumerate(texts)}
+
+    def shingles_of(rows):
+        return {r: sets[r] for r in rows}
+
+    full = near_copy_pairs(matrix, present, np.ones(len(texts), dtype=bool), shingles_of)
+    assert len(full) >= 10
+    earlier = np.array([rng.random() < 0.7 for _ in texts])
+    first_run = near_copy_pairs(matrix[earlier], present[earlier], np.ones(earlier.sum(), dtype=bool),
+                                lambda rows: {r: sets[int(np.flatnonzero(earlier)[r])] for r in rows})
+    first_run = [(int(np.flatnonzero(earlier)[i]), int(np.flatnonzero(earlier)[j])) for i, j in first_run]
+    second_run = near_copy_pairs(matrix, present, ~earlier, shingles_of)
+    assert sorted(first_run + second_run) == sorted(full)
+
+
+def test_roots_follow_the_earliest_match() -> None:
+    assert roots(["a", "b", "c", "d"], [("c", "b"), ("b", "a"), ("d", "c")]) == {"b": "a", "c": "a", "d": "a"}
+    assert roots(["a", "b", "c"], [("a", "c"), ("x", "b")]) == {"c": "a"}  # unknown ids are ignored

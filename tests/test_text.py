@@ -53,6 +53,11 @@ def test_count_words_needs_a_letter_or_digit():
     assert count_words("— – ...") == 0
 
 
+@given(st.text())
+def test_count_words_counts_whitespace_tokens_holding_an_alphanumeric_character(text):
+    assert count_words(text) == sum(1 for token in text.split() if any(c.isalnum() for c in token))
+
+
 @given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300))
 def test_normalize_is_idempotent_nfc_and_offsets_are_valid(raw):
     result = normalize_text(raw)
