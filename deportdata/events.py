@@ -119,7 +119,8 @@ def _precision(value: Any, day: dt.date | None) -> str:
 
 def _records(mentions: pd.DataFrame, articles: Mapping[str, _Article]) -> list[MentionRecord]:
     out = []
-    for r in mentions.to_dict("records"):
+    # plain Python values first: iterating Arrow-backed columns value by value is slow
+    for r in mentions.astype(object).to_dict("records"):
         article_id = str(r["article_id"])
         article = articles.get(article_id, _Article(None, None, article_id))
         day = _day(r.get("event_date"))
@@ -161,9 +162,10 @@ def _plain_object_columns(df: pd.DataFrame) -> pd.DataFrame:
     for name in out.columns:
         column = out[name]
         if pd.api.types.is_datetime64_any_dtype(column.dtype):
-            out[name] = pd.Series([_day(v) for v in column], index=out.index, dtype=object)
+            out[name] = pd.Series([_day(v) for v in column.tolist()], index=out.index, dtype=object)
         elif isinstance(column.dtype, pd.StringDtype) or column.dtype == object:
-            out[name] = pd.Series([None if _missing(v) else v for v in column], index=out.index, dtype=object)
+            out[name] = pd.Series([None if _missing(v) else v for v in column.tolist()], index=out.index,
+                                  dtype=object)
     return out
 
 

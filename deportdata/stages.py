@@ -270,8 +270,9 @@ def mark_near_copies(distinct: pd.DataFrame, ws: Workspace) -> dict[str, str]:
     and the articles already compared, so a run compares its new articles only, and gives
     what a full rebuild gives (see deportdata.nearcopy)."""
     published = [None if pd.isna(d) else pd.Timestamp(d).date() for d in distinct["published_date"]]
-    order = sorted(range(len(distinct)), key=lambda i: nearcopy.earliest_key(
-        published[i], distinct["source_path"].iat[i], distinct["article_id"].iat[i]))
+    keys = [nearcopy.earliest_key(*k) for k in zip(published, distinct["source_path"].tolist(),
+                                                   distinct["article_id"].tolist())]
+    order = sorted(range(len(distinct)), key=keys.__getitem__)
     ids = distinct["article_id"].to_numpy()[order]
     checked_path, pairs_path = ws.near_copy_dir / "compared.parquet", ws.near_copy_dir / "pairs.parquet"
     compared = set(pd.read_parquet(checked_path)["article_id"]) if checked_path.exists() else set()
