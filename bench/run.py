@@ -574,6 +574,21 @@ def _cell(row: dict, key: str, fmt: str) -> str:
     return "n/a" if value is None else fmt.format(value)
 
 
+README_MARKERS = ("<!-- bench:start -->", "<!-- bench:end -->")
+
+
+def quote_in_readme(md: str, readme: Path) -> bool:
+    """Put the results (without their heading) between the README's markers; False if it has none."""
+    text = readme.read_text(encoding="utf-8")
+    start, end = README_MARKERS
+    if start not in text or end not in text:
+        return False
+    body = md.split("\n", 2)[2].strip() if md.startswith("# ") else md.strip()
+    head, rest = text.split(start, 1)
+    _write_atomic(readme, f"{head}{start}\n{body}\n{end}{rest.split(end, 1)[1]}")
+    return True
+
+
 def markdown(report: dict) -> str:
     sizes = sorted(report["sizes"], key=int)
     m = report["machine"]
@@ -737,6 +752,8 @@ def main(argv: list[str] | None = None) -> int:
         _write_atomic(args.results_dir / "latest.md", md)
         _log("\n" + md)
         _log(f"wrote {latest} and {args.results_dir / 'latest.md'}")
+        if args.results_dir.resolve() == RESULTS_DIR.resolve() and quote_in_readme(md, REPO / "README.md"):
+            _log("quoted the table in README.md")
         if failed:
             return 1
     finally:

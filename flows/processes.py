@@ -46,6 +46,12 @@ def shutdown() -> None:
             _pool = None
 
 
+def worker_pids() -> list[int]:
+    """Process ids of the running pool's workers (none before the first batch or after shutdown)."""
+    with _lock:
+        return sorted(_pool._processes) if _pool is not None and _pool._processes else []
+
+
 def in_worker_process(fn: Callable[..., R], *args) -> R:
     """fn(*args) in a worker process; fn and args must pickle (module-level functions, paths)."""
     return _shared_pool().submit(fn, *args).result()

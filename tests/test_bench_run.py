@@ -55,3 +55,16 @@ def test_bench_run_writes_every_required_number(prefect_harness, tmp_path, monke
     assert "prefect_startup_s:" in capsys.readouterr().out
     # corpora and workspaces are removed without --keep
     assert not (workdir / f"n{SIZE}").exists()
+
+
+def test_the_results_table_is_quoted_between_the_readme_markers(tmp_path):
+    readme = tmp_path / "README.md"
+    start, end = bench_run.README_MARKERS
+    readme.write_text(f"# Project\n\nintro\n\n{start}\nold table\n{end}\n\n## Next\n", encoding="utf-8")
+    assert bench_run.quote_in_readme("# Pipeline benchmark\n\nRun on 2 CPUs.\n\n| a | b |\n", readme)
+    assert readme.read_text(encoding="utf-8") == (
+        f"# Project\n\nintro\n\n{start}\nRun on 2 CPUs.\n\n| a | b |\n{end}\n\n## Next\n")
+    without = tmp_path / "OTHER.md"
+    without.write_text("no markers\n", encoding="utf-8")
+    assert not bench_run.quote_in_readme("# x\n\ny\n", without)
+    assert without.read_text(encoding="utf-8") == "no markers\n"

@@ -1,6 +1,6 @@
-"""The Dask task runner gives the same release as the thread runner: a real local Dask cluster
-(scheduler and two worker processes on 127.0.0.1) runs the batch tasks, the workers reporting
-to the session's Prefect test API."""
+"""The three task runners give the same release: the default one (batches in forked worker
+processes), plain threads, and a real local Dask cluster (scheduler and two worker processes on
+127.0.0.1) whose workers report to the session's Prefect test API."""
 from __future__ import annotations
 
 import os
@@ -15,10 +15,12 @@ from deportdata.stages import Workspace
 
 
 @pytest.mark.flow
-def test_dask_runner_publishes_the_same_release_as_threads(prefect_harness, samples, tmp_path, monkeypatch):
+def test_process_thread_and_dask_runners_publish_the_same_release(prefect_harness, samples, tmp_path,
+                                                                    monkeypatch):
     from distributed import Client, LocalCluster
 
     from flows.pipeline import pipeline
+    from flows.processes import worker_pids
 
     raw = tmp_path / "raw"
     raw.mkdir()
@@ -32,12 +34,15 @@ def test_dask_runner_publishes_the_same_release_as_threads(prefect_harness, samp
     monkeypatch.setenv("PREFECT_API_URL", prefect_harness)
     monkeypatch.setenv("DASK_TEMPORARY_DIRECTORY", str(tmp_path / "dask-tmp"))
 
-    threads = Workspace(raw=raw, processed=tmp_path / "threads" / "processed", cache=tmp_path / "threads" / "cache")
-    dask = Workspace(raw=raw, processed=tmp_path / "dask" / "processed", cache=tmp_path / "dask" / "cache")
+    threads, processes, dask = (Workspace(raw=raw, processed=tmp_path / name / "processed",
+                                          cache=tmp_path / name / "cache") for name in ("threads", "processes", "dask"))
 
     started = time.perf_counter()
-    thread_summary = pipeline(threads, max_batches=2)
+    thread_summary = pipeline(threads, runner="thread", max_batches=2)
     thread_seconds = time.perf_counter() - started
+    process_summary = pipeline(processes, max_batches=2)  # the default runner
+    pids = worker_pids()
+    assert len(pids) == (os.cpu_count() or 2) and os.getpid() not in pids
 
     started = time.perf_counter()
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
@@ -58,11 +63,12 @@ def test_dask_runner_publishes_the_same_release_as_threads(prefect_harness, samp
     assert dask_summary["segments"] == thread_summary["segments"] == 2
     assert sum(ran.values()) >= 4  # two ingest and two extract batches ran on the workers
     assert any("ingest" in p for p in prefixes) and any("extract" in p for p in prefixes), prefixes
-    for key in ("files", "n_articles", "n_mentions", "events", "n_near_copies", "n_same_text"):
-        assert dask_summary[key] == thread_summary[key], key
     thread_tree = samples.tree_bytes(Path(thread_summary["folder"]))
-    dask_tree = samples.tree_bytes(Path(dask_summary["folder"]))
-    assert sorted(thread_tree) == sorted(dask_tree)
-    for name in thread_tree:
-        assert dask_tree[name] == thread_tree[name], f"{name} differs between the Dask and thread runners"
-    assert dask.root_descriptor.read_bytes() == threads.root_descriptor.read_bytes()
+    for runner, summary, ws in (("dask", dask_summary, dask), ("process", process_summary, processes)):
+        for key in ("files", "n_articles", "n_mentions", "events", "n_near_copies", "n_same_text"):
+            assert summary[key] == thread_summary[key], (runner, key)
+        tree = samples.tree_bytes(Path(summary["folder"]))
+        assert sorted(tree) == sorted(thread_tree)
+        for name in thread_tree:
+            assert tree[name] == thread_tree[name], f"{name} differs between the {runner} and thread runners"
+        assert ws.root_descriptor.read_bytes() == threads.root_descriptor.read_bytes()
