@@ -12,6 +12,7 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
 R = TypeVar("R")
@@ -31,8 +32,11 @@ def _shared_pool() -> ProcessPoolExecutor:
         if _pool is None:
             # forkserver: workers start from a clean, single-threaded process (forking this one,
             # which runs Prefect's threads, could copy a held lock), with the pipeline preloaded.
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(_PRELOAD)
+            if "forkserver" in multiprocessing.get_all_start_methods():
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload(_PRELOAD)
+            else:  # Windows: each worker imports the pipeline itself
+                context = multiprocessing.get_context("spawn")
             _pool = ProcessPoolExecutor(max_workers=worker_count(), mp_context=context)
             atexit.register(shutdown)
         return _pool
@@ -54,4 +58,8 @@ def worker_pids() -> list[int]:
 
 def in_worker_process(fn: Callable[..., R], *args) -> R:
     """fn(*args) in a worker process; fn and args must pickle (module-level functions, paths)."""
-    return _shared_pool().submit(fn, *args).result()
+    try:
+        return _shared_pool().submit(fn, *args).result()
+    except BrokenProcessPool:
+        shutdown()  # a worker died (killed, out of memory): the next call starts a new pool
+        raise
