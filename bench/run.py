@@ -42,6 +42,8 @@ import threading
 import time
 from pathlib import Path
 
+from deportdata.files import write_atomic
+
 REPO = Path(__file__).resolve().parents[1]
 RESULTS_DIR = REPO / "bench" / "results"
 DEFAULT_SIZES = (1000, 10000, 100000)
@@ -147,11 +149,11 @@ class _StageTimer:
 
 def _map_batches(fn, batches: list, ws, runner: str) -> list:
     """The batches as the flow runs them: in the worker processes for the "process" runner."""
-    if runner != "process" or len(batches) < 2:
+    from flows.processes import in_worker_process, pool_pays_off, worker_count
+
+    if runner != "process" or not pool_pays_off(len(batches)):
         return [fn(batch, ws) for batch in batches]
     from concurrent.futures import ThreadPoolExecutor
-
-    from flows.processes import in_worker_process, worker_count
 
     with ThreadPoolExecutor(worker_count()) as pool:
         return list(pool.map(lambda batch: in_worker_process(fn, batch, ws), batches))
@@ -585,7 +587,7 @@ def quote_in_readme(md: str, readme: Path) -> bool:
         return False
     body = md.split("\n", 2)[2].strip() if md.startswith("# ") else md.strip()
     head, rest = text.split(start, 1)
-    _write_atomic(readme, f"{head}{start}\n{body}\n{end}{rest.split(end, 1)[1]}")
+    write_atomic(readme, f"{head}{start}\n{body}\n{end}{rest.split(end, 1)[1]}".encode("utf-8"))
     return True
 
 
@@ -619,12 +621,6 @@ def markdown(report: dict) -> str:
         lines.append(f"| {t['description']}{note} | {t['size'] or ''} | {measured} | {t['limit']} | {met} |")
     lines.append("")
     return "\n".join(lines)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 # ------------------------------------------------------------------------------- main
@@ -740,16 +736,16 @@ def main(argv: list[str] | None = None) -> int:
             "machine": machine_info(), "code": code, "warnings": warnings,
             "settings": {"seed": args.seed, "incremental_seed": args.incremental_seed,
                          "incremental_fraction": INCREMENTAL_FRACTION,
-                         "runner": os.environ.get("DEPORTDATA_RUNNER") or _configured_runner(),
+                         "runner": _configured_runner(),
                          "prefect_api": "server" if os.environ.get("PREFECT_API_URL") else "ephemeral"},
             "prefect_first_start_s": _round(first_start),
             "sizes": dict(sorted(results.items(), key=lambda kv: int(kv[0]))),
             "failures": failed,
         }
         report["targets"] = evaluate_targets(report["sizes"])
-        _write_atomic(latest, json.dumps(report, indent=2) + "\n")
+        write_atomic(latest, (json.dumps(report, indent=2) + "\n").encode("utf-8"))
         md = markdown(report)
-        _write_atomic(args.results_dir / "latest.md", md)
+        write_atomic(args.results_dir / "latest.md", md.encode("utf-8"))
         _log("\n" + md)
         _log(f"wrote {latest} and {args.results_dir / 'latest.md'}")
         if args.results_dir.resolve() == RESULTS_DIR.resolve() and quote_in_readme(md, REPO / "README.md"):

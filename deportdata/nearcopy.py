@@ -52,12 +52,12 @@ import functools
 import hashlib
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
+from datasketch import MinHash
 
 NEAR_COPY_THRESHOLD: float = 0.7
 """Minimum overlap coefficient of word 5-shingle sets for two bodies to be near-copies."""
@@ -230,6 +230,31 @@ def roots(ordered_ids: Sequence[str], pairs: Iterable[tuple[str, str]]) -> dict[
     return result
 
 
+def near_copy_roots(ids: Sequence[str], published: Sequence[date | None], paths: Sequence[str],
+                    signatures: Sequence[bytes | None], shingles_of: Callable[[Sequence[str]], dict[str, np.ndarray]],
+                    compared: Collection[str] = frozenset(),
+                    known_pairs: Iterable[tuple[str, str]] = ()) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """Roots of distinct articles, and every near-copy pair among them.
+
+    Articles in `compared` were already compared with one another, and `known_pairs` holds the
+    pairs found then: only pairs with at least one other article are compared now. shingles_of
+    maps article ids to their shingle sets; it is called once, for likely near-copies only."""
+    order = sorted(range(len(ids)), key=lambda i: earliest_key(published[i], paths[i], ids[i]))
+    ordered = [ids[i] for i in order]
+    matrix, present = signature_matrix([signatures[i] for i in order])
+    is_new = np.array([a not in compared for a in ordered], dtype=bool)
+
+    def rows_shingles(rows: Sequence[int]) -> dict[int, np.ndarray]:
+        sets = shingles_of([ordered[r] for r in rows])
+        return {r: sets[ordered[r]] for r in rows}
+
+    live = set(ordered)
+    pairs = {(a, b) for a, b in known_pairs if a in live and b in live}
+    pairs |= {(ordered[i], ordered[j]) for i, j in near_copy_pairs(matrix, present, is_new, rows_shingles)}
+    pairs_sorted = sorted(pairs)
+    return roots(ordered, pairs_sorted), pairs_sorted
+
+
 def find_near_copies(docs: Sequence[NearCopyDoc]) -> dict[str, str]:
     """Map each near-copy's article_id to the article_id of the earliest copy (its root).
 
@@ -240,7 +265,7 @@ def find_near_copies(docs: Sequence[NearCopyDoc]) -> dict[str, str]:
     for doc in sorted(docs, key=lambda d: earliest_key(d.published_date, d.source_path, d.article_id)):
         unique.setdefault(doc.article_id, doc)
     ordered = list(unique.values())
-    matrix, present = signature_matrix([signature(d.body) for d in ordered])
-    pairs = near_copy_pairs(matrix, present, np.ones(len(ordered), dtype=bool),
-                            lambda rows: {r: shingles(ordered[r].body) for r in rows})
-    return roots([d.article_id for d in ordered], [(ordered[i].article_id, ordered[j].article_id) for i, j in pairs])
+    found, _pairs = near_copy_roots(
+        [d.article_id for d in ordered], [d.published_date for d in ordered], [d.source_path for d in ordered],
+        [signature(d.body) for d in ordered], lambda ids: {a: shingles(unique[a].body) for a in ids})
+    return found

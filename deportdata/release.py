@@ -21,7 +21,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from deportdata.datacard import write_datacard
-from deportdata.files import sha256_of
+from deportdata.files import sha256_of, write_atomic
 from schemas.derive import arrow_table, frictionless_schema
 from schemas.tables import RECORD_TABLES, TABLES
 
@@ -150,9 +150,7 @@ def _descriptor(version: str, created: str, folder: Path, outlets: list[str], ex
 
 
 def _write_json(path: Path, value: dict) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(value, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
 
 
 def _same_tables(previous: Release, staging: Path, names: tuple[str, ...]) -> bool:
@@ -208,9 +206,7 @@ def _prepend_changelog(path: Path, section: str) -> None:
     """processed/CHANGELOG.md: every release's section, newest first."""
     title = "# Changelog of the deportation-events data package\n\n"
     previous = path.read_text(encoding="utf-8").removeprefix(title) if path.exists() else ""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(title + section.rstrip("\n") + "\n\n" + previous, encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, (title + section.rstrip("\n") + "\n\n" + previous).encode("utf-8"))
 
 
 def write_index(processed: Path) -> None:

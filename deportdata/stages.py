@@ -21,7 +21,7 @@ from deportdata.extract import EXTRACTOR, extract_mentions
 from deportdata.ingest import list_raw_files, read_raw_file
 from deportdata import nearcopy
 from deportdata.quality import seed_quality
-from deportdata.files import sha256_of
+from deportdata.files import sha256_of, write_atomic
 from deportdata.release import PublishResult, Release, latest_release, publish
 from deportdata.validate import RowFailure, validate_table
 from schemas.derive import frame
@@ -100,39 +100,31 @@ def _segment_name(files: Iterable[tuple[str, str]]) -> str:
 _HERE = Path(__file__).resolve().parent
 
 
-def _hash_files(files: Iterable[Path]) -> str:
-    digest = hashlib.sha256()
+def _hash_files(files: Iterable[Path], prefix: bytes = b"") -> str:
+    digest = hashlib.sha256(prefix)
     for path in sorted(files):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
+    return digest.hexdigest()
 
 
 @functools.cache
 def extractor_code_hash() -> str:
-    return _hash_files([*(_HERE / "extract").rglob("*.py"), *(_HERE / "data").glob("*.csv")])
+    return _hash_files([*(_HERE / "extract").rglob("*.py"), *(_HERE / "data").glob("*.csv")])[:12]
 
 
 @functools.cache
 def ingest_code_hash() -> str:
     """Segments hold parsed articles and their near-copy signatures."""
-    return _hash_files([_HERE / "ingest.py", _HERE / "text.py", _HERE / "nearcopy.py"])
-
-
-def _code_files() -> list[Path]:
-    here = Path(__file__).resolve().parent
-    roots = [here, here.parent / "schemas"]
-    return sorted(p for root in roots for p in root.rglob("*") if p.suffix in (".py", ".csv") and p.is_file())
+    return _hash_files([_HERE / "ingest.py", _HERE / "text.py", _HERE / "nearcopy.py"])[:12]
 
 
 def input_fingerprint(manifest: Sequence[tuple[str, str]]) -> str:
     """Changes when a raw file or the code that turns raw files into tables changes: equal
     fingerprints give equal releases, so an unchanged rerun can stop right after scanning."""
-    digest = hashlib.sha256(json.dumps([list(f) for f in manifest]).encode())
-    for path in _code_files():
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:32]
+    code = [p for root in (_HERE, _HERE.parent / "schemas") for p in root.rglob("*")
+            if p.suffix in (".py", ".csv") and p.is_file()]
+    return _hash_files(code, json.dumps([list(f) for f in manifest]).encode())[:32]
 
 
 def _fingerprint_record(ws: Workspace) -> Path:
@@ -200,7 +192,7 @@ def extract_batch(segments: Sequence[str], ws: Workspace) -> int:
             mentions += extract_mentions(a.article_id, a.body, tuple(int(x) for x in a.paragraph_starts), published,
                                          a.language)
         df = frame(MENTIONS, mentions)
-        _write_atomic(df, ws.extract_dir / f"{seg}.mentions.parquet")
+        write_atomic(ws.extract_dir / f"{seg}.mentions.parquet", df.to_parquet(index=False))
         total += len(df)
     return total
 
@@ -266,49 +258,32 @@ def assemble(manifest: Sequence[tuple[str, str]], ws: Workspace) -> Assembled:
 
 def mark_near_copies(distinct: pd.DataFrame, ws: Workspace) -> dict[str, str]:
     """Near-copy roots of the distinct articles (article_id, published_date, source_path,
-    signature, segment). Pairs are compared once: the near-copy folder keeps the pairs found
-    and the articles already compared, so a run compares its new articles only, and gives
-    what a full rebuild gives (see deportdata.nearcopy)."""
-    published = [None if pd.isna(d) else pd.Timestamp(d).date() for d in distinct["published_date"]]
-    keys = [nearcopy.earliest_key(*k) for k in zip(published, distinct["source_path"].tolist(),
-                                                   distinct["article_id"].tolist())]
-    order = sorted(range(len(distinct)), key=keys.__getitem__)
-    ids = distinct["article_id"].to_numpy()[order]
-    checked_path, pairs_path = ws.near_copy_dir / "compared.parquet", ws.near_copy_dir / "pairs.parquet"
-    compared = set(pd.read_parquet(checked_path)["article_id"]) if checked_path.exists() else set()
+    signature, segment). The near-copy folder keeps the pairs found and the articles already
+    compared, so a run compares its new articles only and gives what a full rebuild gives."""
+    compared_path, pairs_path = ws.near_copy_dir / "compared.parquet", ws.near_copy_dir / "pairs.parquet"
+    compared = set(pd.read_parquet(compared_path)["article_id"]) if compared_path.exists() else set()
     known = pd.read_parquet(pairs_path) if pairs_path.exists() else pd.DataFrame({"a": [], "b": []}, dtype=str)
-    live = set(ids)
-    known = known[known["a"].isin(live) & known["b"].isin(live)]
-    matrix, present = nearcopy.signature_matrix(distinct["signature"].to_numpy()[order].tolist())
-    is_new = np.array([a not in compared for a in ids], dtype=bool)
-    segment_of = distinct["segment"].to_numpy()[order]
+    ids = distinct["article_id"].tolist()
+    segment_of = dict(zip(ids, distinct["segment"]))
 
-    def shingles_of(rows: Sequence[int]) -> dict[int, np.ndarray]:
-        wanted: dict[str, dict[str, int]] = {}
-        for row in rows:
-            wanted.setdefault(segment_of[row], {})[ids[row]] = row
+    def shingles_of(wanted: Sequence[str]) -> dict[str, np.ndarray]:
+        by_segment: dict[str, set[str]] = {}
+        for article in wanted:
+            by_segment.setdefault(segment_of[article], set()).add(article)
         out = {}
-        for seg, rows_by_id in wanted.items():
+        for seg, articles in by_segment.items():
             bodies = pd.read_parquet(ws.ingest_dir / f"{seg}.articles.parquet", columns=["article_id", "body"])
-            for article, body in zip(bodies["article_id"], bodies["body"]):
-                if article in rows_by_id:
-                    out[rows_by_id[article]] = nearcopy.shingles(body)
+            out.update((a, nearcopy.shingles(b)) for a, b in zip(bodies["article_id"], bodies["body"]) if a in articles)
         return out
 
-    found = nearcopy.near_copy_pairs(matrix, present, is_new, shingles_of)
-    pairs = pd.concat([known, pd.DataFrame({"a": [ids[i] for i, _ in found], "b": [ids[j] for _, j in found]},
-                                           dtype=str)], ignore_index=True).drop_duplicates().sort_values(["a", "b"])
+    published = [None if pd.isna(d) else pd.Timestamp(d).date() for d in distinct["published_date"]]
+    copies, pairs = nearcopy.near_copy_roots(ids, published, distinct["source_path"].tolist(),
+                                             distinct["signature"].tolist(), shingles_of, compared,
+                                             zip(known["a"], known["b"]))
     # pairs first: if the run stops in between, the articles count as new next time and are compared again
-    ws.near_copy_dir.mkdir(parents=True, exist_ok=True)
-    _write_atomic(pairs, pairs_path)
-    _write_atomic(pd.DataFrame({"article_id": sorted(live)}, dtype=str), checked_path)
-    return nearcopy.roots(list(ids), zip(pairs["a"], pairs["b"]))
-
-
-def _write_atomic(df: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    df.to_parquet(tmp, index=False)
-    tmp.replace(path)
+    write_atomic(pairs_path, pd.DataFrame(pairs, columns=["a", "b"], dtype=str).to_parquet(index=False))
+    write_atomic(compared_path, pd.DataFrame({"article_id": sorted(ids)}, dtype=str).to_parquet(index=False))
+    return copies
 
 
 # --- validate -----------------------------------------------------------------------------

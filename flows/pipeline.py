@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from deportdata import stages
 from deportdata.release import candidate_version, latest_release
 from deportdata.stages import Workspace
-from flows.processes import in_worker_process, worker_count
+from flows.processes import in_worker_process, pool_pays_off, worker_count
 
 DEFAULT_MAX_BATCHES = 16
 
@@ -86,7 +86,7 @@ def _run_batches(task_fn, batches: list, ws: Workspace, stage: str, in_process: 
     """Submit one task per batch and show a progress bar over the items as batches finish."""
     if not batches:
         return []
-    in_process = in_process and len(batches) > 1  # one batch gains nothing from the pool's start-up
+    in_process = in_process and pool_pays_off(len(batches))
     futures = {task_fn.submit(batch, ws, in_process): len(batch) for batch in batches}
     results = []
     with Progress(TextColumn(f"{stage:>8}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

@@ -50,6 +50,11 @@ def shutdown() -> None:
             _pool = None
 
 
+def pool_pays_off(batch_count: int) -> bool:
+    """One batch gains nothing from the pool, whose start-up costs 1-2 s."""
+    return batch_count > 1
+
+
 def worker_pids() -> list[int]:
     """Process ids of the running pool's workers (none before the first batch or after shutdown)."""
     with _lock:

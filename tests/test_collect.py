@@ -685,8 +685,8 @@ def test_url_list_source_uses_title_or_url_words_for_keywords(server, raw, state
     listing = tmp_path / "urls.txt"
     listing.write_text(f"# hand-picked\n{slug}\n{other}\n\n{titled}\tRepatriation flight to Haiti\n")
     sources_file = tmp_path / "sources.toml"
-    sources_file.write_text(f'[[urls]]\nname = "picked"\nfile = "urls.txt"\n'
-                            f'keywords = ["deport", "repatriation"]\n')
+    sources_file.write_text('[[urls]]\nname = "picked"\nfile = "urls.txt"\n'
+                            'keywords = ["deport", "repatriation"]\n')
 
     config = load_config(sources_file)
     assert config.sources[0].urls[2] == UrlEntry(titled, "Repatriation flight to Haiti")

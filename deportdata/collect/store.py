@@ -20,13 +20,12 @@ import fcntl
 import hashlib
 import json
 import os
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-from deportdata.files import sha256_of
+from deportdata.files import fsync_directory, sha256_of, temporary_beside, write_atomic
 
 COLLECTED_DIR = "collected"
 SIDECAR_SUFFIX = ".meta.json"
@@ -131,19 +130,9 @@ def _read_json(path: Path) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _temporary_beside(path: Path, data: bytes) -> Path:
-    # Hidden name: deportdata.ingest.list_raw_files skips it while it is being written.
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    with temporary.open("xb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    return temporary
-
-
 def _write_new(path: Path, data: bytes) -> bool:
     """Create `path` with `data` atomically; never replace an existing file. False if it existed."""
-    temporary = _temporary_beside(path, data)
+    temporary = temporary_beside(path, data)
     try:
         os.link(temporary, path)
     except FileExistsError:
@@ -159,28 +148,8 @@ def _write_new(path: Path, data: bytes) -> bool:
             return False
     finally:
         temporary.unlink(missing_ok=True)
-    _fsync_directory(path.parent)
+    fsync_directory(path.parent)
     return True
-
-
-def _fsync_directory(folder: Path) -> None:
-    with contextlib.suppress(OSError):
-        descriptor = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` so that readers see the old or the new file, never a mix."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = _temporary_beside(path, data)
-    try:
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-    _fsync_directory(path.parent)
 
 
 # --------------------------------------------------------------------------- state
