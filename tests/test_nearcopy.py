@@ -226,3 +226,38 @@ def test_comparing_only_new_articles_finds_the_pairs_of_a_full_comparison() -> N
 def test_roots_follow_the_earliest_match() -> None:
     assert roots(["a", "b", "c", "d"], [("c", "b"), ("b", "a"), ("d", "c")]) == {"b": "a", "c": "a", "d": "a"}
     assert roots(["a", "b", "c"], [("a", "c"), ("x", "b")]) == {"c": "a"}  # unknown ids are ignored
+
+
+@pytest.mark.parametrize("every", [18, 22, 30])
+def test_a_copy_edited_word_by_word_is_found_down_to_the_threshold(every: int) -> None:
+    # an updated wire story: one word in `every` replaced (a number, a name, a spelling)
+    words = ORIGINAL.body.split()
+    edited = " ".join(f"changed{i}" if i % every == every // 2 else w for i, w in enumerate(words))
+    assert NEAR_COPY_THRESHOLD <= similarity(edited, ORIGINAL.body) < 0.85
+    assert find_near_copies([ORIGINAL, doc("a_updated", edited, day=28)]) == {"a_updated": "a_wire"}
+
+
+def test_stories_sharing_stock_phrases_are_rarely_compared() -> None:
+    # unrelated stories built from the same stock phrases and random facts share ~5-10 % of
+    # their 5-grams; the candidate search must not pair many of them (it would be quadratic)
+    rng = random.Random(11)
+    phrases = [
+        "immigration and customs enforcement said on {day} that", "a flight carrying {n} deportees landed in {place}",
+        "the department of homeland security did not respond to", "officials in {place} said the government would",
+        "according to a statement released by the ministry of", "the plane left from {place} with {n} people on board",
+        "human rights groups criticized the use of military aircraft", "the president said {n} more flights were planned",
+    ]
+    places = ["Bogota", "Guatemala City", "Tegucigalpa", "San Salvador", "Brasilia", "Quito", "Lima", "Caracas"]
+
+    def story() -> str:
+        return " ".join(rng.choice(phrases).format(day=rng.choice(["Monday", "Friday", "Sunday"]),
+                                                   n=rng.randrange(20, 300), place=rng.choice(places))
+                        + f" {' '.join(f'fact{rng.randrange(10_000)}' for _ in range(2))}." for _ in range(40))
+
+    texts = [story() for _ in range(120)]
+    background = np.mean([similarity(texts[i], texts[i + 1]) for i in range(0, 100, 2)])
+    assert background > 0.08  # they do share stock phrases
+    matrix, present = signature_matrix([signature(t) for t in texts])
+    candidates = candidate_pairs(matrix, present, np.ones(len(texts), dtype=bool))
+    assert len(candidates) < 0.005 * len(texts) * (len(texts) - 1) / 2  # 5-gram signatures: 2 %
+    assert find_near_copies([doc(f"a_{i:03d}", t) for i, t in enumerate(texts)]) == {}
