@@ -189,19 +189,16 @@ def run_direct(ws, max_batches: int, runner: str) -> dict:
     return {"seconds": time.perf_counter() - t0, "stages": t.times, "summary": summary}
 
 
-class _TimedFlow:
-    """Stands in for a sub-flow in flows.pipeline's namespace and times each call of it."""
+class _Timed:
+    """Stands in for a stage or task in flows.pipeline's namespace and times each call of it."""
 
-    def __init__(self, name: str, flow, times: dict) -> None:
-        self.name, self.flow, self.times = name, flow, times
-
-    def with_options(self, **kwargs) -> "_TimedFlow":
-        return _TimedFlow(self.name, self.flow.with_options(**kwargs), self.times)
+    def __init__(self, name: str, step, times: dict) -> None:
+        self.name, self.step, self.times = name, step, times
 
     def __call__(self, *args, **kwargs):
         t0 = time.perf_counter()
         try:
-            return self.flow(*args, **kwargs)
+            return self.step(*args, **kwargs)
         finally:
             self.times[self.name] = self.times.get(self.name, 0.0) + time.perf_counter() - t0
 
@@ -227,9 +224,9 @@ def run_flow(ws, max_batches: int, runner: str) -> dict:
     noop()  # starts Prefect's temporary API server (or connects to PREFECT_API_URL)
     started = time.perf_counter()
     times: dict[str, float] = {}
-    for name in STAGES:  # ingest and extract are sub-flows, the others single tasks
-        attribute = f"{name}_flow" if hasattr(fp, f"{name}_flow") else f"{name}_task"
-        setattr(fp, attribute, _TimedFlow(name, getattr(fp, attribute), times))
+    for name in STAGES:  # ingest and extract submit batch tasks, the others are single tasks
+        attribute = f"{name}_stage" if hasattr(fp, f"{name}_stage") else f"{name}_task"
+        setattr(fp, attribute, _Timed(name, getattr(fp, attribute), times))
     summary = fp.pipeline(ws, runner=runner, max_batches=max_batches)
     done = time.perf_counter()
     keep = ("files", "new_files", "skipped", "n_articles", "n_mentions", "events", "version")

@@ -1,10 +1,14 @@
-"""The pipeline as Prefect flows: the parent `pipeline` flow runs the ingest and extract
-sub-flows (batches of files, in parallel) and then the validate, dedupe and publish tasks.
-Tasks take batches of files and pass paths, never DataFrames."""
+"""The pipeline as one Prefect flow: the ingest and extract stages submit one task per batch
+of files (in parallel, on the flow's task runner), then the assemble, validate, dedupe and
+publish tasks run in turn. Tasks take batches of files and pass paths, never DataFrames.
+
+One flow, not sub-flows: every flow run costs about a second of Prefect's time (its
+heartbeat thread is joined at the end), more than an incremental run's own stages."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from prefect import flow, task
@@ -12,6 +16,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
+from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -98,8 +103,7 @@ def _run_batches(task_fn, batches: list, ws: Workspace, stage: str, in_process: 
     return results
 
 
-@flow(name="ingest")
-def ingest_flow(ws: Workspace, max_batches: int = DEFAULT_MAX_BATCHES, in_process: bool = False) -> dict:
+def ingest_stage(ws: Workspace, max_batches: int, in_process: bool) -> dict:
     manifest_path = scan_task(ws)
     manifest = [tuple(x) for x in json.loads(Path(manifest_path).read_text())]
     pending = stages.pending_files(manifest, ws)
@@ -108,9 +112,7 @@ def ingest_flow(ws: Workspace, max_batches: int = DEFAULT_MAX_BATCHES, in_proces
             "fingerprint": stages.input_fingerprint(manifest)}
 
 
-@flow(name="extract")
-def extract_flow(ws: Workspace, manifest_path: str, max_batches: int = DEFAULT_MAX_BATCHES,
-                 in_process: bool = False) -> dict:
+def extract_stage(ws: Workspace, manifest_path: str, max_batches: int, in_process: bool) -> dict:
     pending = stages.pending_extraction(ws)
     counts = _run_batches(extract_task, stages.batches(pending, max_batches, min_size=1), ws, "extract",
                           in_process)
@@ -129,22 +131,17 @@ def _summary_markdown(summary: dict) -> str:
 
 
 @flow(name="pipeline")
-def pipeline(ws: Workspace, runner: str = "process", dask_address: str | None = None,
-             max_batches: int = DEFAULT_MAX_BATCHES) -> dict:
+def pipeline_flow(ws: Workspace, max_batches: int = DEFAULT_MAX_BATCHES, in_process: bool = False) -> dict:
     """Raw articles to a validated, versioned data package. Stops after the scan when neither
     the raw files nor the code changed since the last release."""
-    batch_runner = task_runner(runner, dask_address)
-    in_process = runner == "process"
-    ingested = ingest_flow.with_options(task_runner=batch_runner)(ws, max_batches, in_process)
+    ingested = ingest_stage(ws, max_batches, in_process)
     latest = latest_release(ws.processed)
     if ingested["fingerprint"] in stages.known_fingerprints(ws):
         summary = {**ingested, "message": f"nothing new since release {latest.version} (inputs unchanged)",
                    "version": None, "folder": None, "skipped": True}
         create_markdown_artifact(key="pipeline-summary", markdown=f"# Pipeline run\n\n{summary['message']}\n")
         return summary
-    extracted = extract_flow.with_options(task_runner=batch_runner)(ws, ingested["manifest"], max_batches,
-                                                                    in_process)
-    # single tasks in the parent flow: a sub-flow of their own would cost more than they do
+    extracted = extract_stage(ws, ingested["manifest"], max_batches, in_process)
     rejected = validate_task(ws)
     version = candidate_version(latest)
     deduped = dedupe_task(ws, version)
@@ -155,3 +152,23 @@ def pipeline(ws: Workspace, runner: str = "process", dask_address: str | None = 
     create_markdown_artifact(key="pipeline-summary", markdown=_summary_markdown(summary),
                              description="Counts per table and rejects of this run")
     return summary
+
+
+@contextmanager
+def _heartbeats_only_for_a_real_server() -> Iterator[None]:
+    """Flow-run heartbeats let a Prefect server mark crashed runs; the temporary server of a
+    one-off run dies with the process, so nobody reads them, and stopping their thread costs
+    up to a second per run."""
+    if PREFECT_API_URL.value():
+        yield
+        return
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
+
+
+def pipeline(ws: Workspace, runner: str = "process", dask_address: str | None = None,
+             max_batches: int = DEFAULT_MAX_BATCHES) -> dict:
+    """Run the `pipeline` flow with the task runner `runner` ("process", "thread" or "dask")."""
+    flow_with_runner = pipeline_flow.with_options(task_runner=task_runner(runner, dask_address))
+    with _heartbeats_only_for_a_real_server():
+        return flow_with_runner(ws, max_batches, in_process=runner == "process")

@@ -1,7 +1,7 @@
 """CPU-bound batch work in worker processes, so that two cores extract twice as fast.
 
 Prefect's own ProcessPoolTaskRunner spawns workers that each import Prefect and open an API
-client (seconds per worker, paid again by every sub-flow). Here one pool per process is
+client (seconds per worker, paid again by every flow run). Here one pool per process is
 forked from a server that has already imported the pipeline's code, and tasks stay on
 Prefect's thread runner: each task hands its batch to the pool and waits for the result."""
 from __future__ import annotations
