@@ -26,12 +26,14 @@ import datetime as dt
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from deportdata.events_ids import CHANGE_COLUMNS, assign_ids, changelog_section, changes_table
-from deportdata.events_match import MentionRecord, cluster_mentions
+from deportdata.events_blocks import block_digests, load_blocks, save_blocks
+from deportdata.events_match import MentionRecord, block_key, cluster_block
 from deportdata.events_values import combined_confidence, count_disagreement, event_values, summary
 from schemas.tables import EVENTS
 
@@ -186,20 +188,54 @@ def _event_row(members: list[MentionRecord], articles: Mapping[str, _Article]) -
     return row
 
 
+def _events_by_block(mentions: pd.DataFrame, articles: Mapping[str, _Article],
+                     block_cache: Path | None) -> tuple[list[list[str]], list[dict[str, Any]]]:
+    """Each event's sorted mention ids and value columns, block by block (codebook rule 8);
+    blocks whose rows are unchanged since the run that wrote `block_cache` are reused."""
+    columns = {name: mentions[name].astype(object).tolist() for name in ("article_id", "event_type", "status",
+                                                                       "actor_country", "partner_country")}
+    known = [articles.get(str(a), _Article(None, None, str(a))) for a in columns["article_id"]]
+    inputs = mentions.assign(source=[k.root for k in known], published=[k.published for k in known],
+                             outlet=[k.outlet for k in known])
+    block_of_row = [block_key(str(t), _text(a), _text(p), _text(s)) for t, a, p, s in
+                    zip(columns["event_type"], columns["actor_country"], columns["partner_country"], columns["status"])]
+    blocks = sorted(block_digests(inputs, block_of_row).items(), key=lambda kv: repr(kv[0]))
+    cached = load_blocks(block_cache)
+    rebuild = [position for _key, (digest, positions) in blocks if digest not in cached for position in positions]
+    records = dict(zip(rebuild, _records(mentions.iloc[rebuild], articles)))  # one pass: per block is slow
+    current: dict[str, dict] = {}
+    mention_ids: list[list[str]] = []
+    value_rows: list[dict[str, Any]] = []
+    for _key, (digest, positions) in blocks:
+        entry = cached.get(digest)
+        if entry is None:
+            clusters = cluster_block([records[p] for p in positions])
+            entry = {"clusters": [sorted(m.mention_id for m in c) for c in clusters],
+                     "rows": [_event_row(c, articles) for c in clusters]}
+        current[digest] = entry
+        mention_ids += entry["clusters"]
+        value_rows += entry["rows"]
+    save_blocks(block_cache, current)
+    return mention_ids, value_rows
+
+
 def build_events(
     mentions: pd.DataFrame,
     articles: pd.DataFrame,
     version: str,
     previous: PreviousRelease | None = None,
+    block_cache: Path | None = None,
 ) -> EventsResult:
-    """Group mentions into events, with stable ids and the changes since `previous`."""
+    """Group mentions into events, with stable ids and the changes since `previous`.
+
+    With `block_cache` (a file), the events of blocks whose mentions did not change since the
+    last call with that file are reused (see `deportdata.events_blocks`)."""
     if mentions["mention_id"].duplicated().any():
         raise ValueError("mention_id must be unique")
     if articles["article_id"].duplicated().any():
         raise ValueError("article_id must be unique")
     article_info = _articles(articles)
-    clusters = cluster_mentions(_records(mentions, article_info))
-    mention_ids = [sorted(m.mention_id for m in c) for c in clusters]
+    mention_ids, value_rows = _events_by_block(mentions, article_info, block_cache)
 
     if previous is not None:
         prev_mentions = previous.mentions[previous.mentions["event_id"].notna()]
@@ -214,11 +250,8 @@ def build_events(
         previous_event_of, previous_first_seen = {}, {}
     assignment = assign_ids(mention_ids, version, previous_event_of, previous_first_seen)
 
-    rows = []
-    for members, event_id, first_seen in zip(clusters, assignment.event_ids, assignment.first_seen):
-        row = _event_row(members, article_info)
-        row.update(event_id=event_id, first_seen=first_seen)
-        rows.append(row)
+    rows = [{**values, "event_id": event_id, "first_seen": first_seen}
+            for values, event_id, first_seen in zip(value_rows, assignment.event_ids, assignment.first_seen)]
     rows.sort(key=lambda r: r["event_id"])
     events = _frame(EVENT_COLUMNS, rows)
 

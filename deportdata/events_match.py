@@ -160,11 +160,12 @@ def place_key(text: str | None) -> str:
     return " ".join("".join(c if c.isalnum() else " " for c in stripped.casefold()).split())
 
 
-def block_key(m: MentionRecord) -> tuple:
-    countries: tuple = (m.actor_country or "", m.partner_country or "")
-    if m.event_type == "agreement":
+def block_key(event_type: str, actor_country: str | None, partner_country: str | None,
+                 status: str | None) -> tuple:
+    countries: tuple = (actor_country or "", partner_country or "")
+    if event_type == "agreement":
         countries = tuple(sorted(countries))
-    return (m.event_type, countries, m.status if m.event_type == "diplomatic_response" else None)
+    return (event_type, countries, status if event_type == "diplomatic_response" else None)
 
 
 def _window(m: MentionRecord) -> tuple[int, int] | None:
@@ -338,13 +339,3 @@ def cluster_block(mentions: Iterable[MentionRecord]) -> list[list[MentionRecord]
                 by_week[week].append(len(clusters) - 1)
     return [c.members for c in clusters]
 
-
-def cluster_mentions(records: Iterable[MentionRecord]) -> list[list[MentionRecord]]:
-    """All events: blocks are clustered independently; output order is deterministic."""
-    blocks: dict[tuple, list[MentionRecord]] = defaultdict(list)
-    for r in records:
-        blocks[block_key(r)].append(r)
-    events: list[list[MentionRecord]] = []
-    for key in sorted(blocks, key=repr):
-        events.extend(cluster_block(blocks[key]))
-    return events

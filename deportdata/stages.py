@@ -59,6 +59,10 @@ class Workspace:
         return self.cache / "near-copies" / f"{INGEST_VERSION}+{ingest_code_hash()}"
 
     @property
+    def event_blocks_file(self) -> Path:
+        return self.cache / "events" / f"blocks-{events_code_hash()}.json"
+
+    @property
     def run_dir(self) -> Path:
         return self.cache / "run"
 
@@ -117,6 +121,12 @@ def extractor_code_hash() -> str:
 def ingest_code_hash() -> str:
     """Segments hold parsed articles and their near-copy signatures."""
     return _hash_files([_HERE / "ingest.py", _HERE / "text.py", _HERE / "nearcopy.py"])[:12]
+
+
+@functools.cache
+def events_code_hash() -> str:
+    """The block cache holds the matcher's clusters and the events' values."""
+    return _hash_files([*_HERE.glob("events*.py")])[:12]
 
 
 def input_fingerprint(manifest: Sequence[tuple[str, str]]) -> str:
@@ -323,7 +333,7 @@ def dedupe_run(ws: Workspace, version: str) -> dict[str, int]:
     """Group mentions into events, keeping ids of the latest release; write events and changes."""
     articles = pd.read_parquet(ws.run_dir / "articles.valid.parquet")
     mentions = pd.read_parquet(ws.run_dir / "mentions.valid.parquet")
-    result = build_events(mentions, articles, version, _previous(latest_release(ws.processed)))
+    result = build_events(mentions, articles, version, _previous(latest_release(ws.processed)), ws.event_blocks_file)
     events, event_failures = validate_table(EVENTS, result.events)
     if event_failures:
         raise ValueError(f"built events fail their schema (a pipeline bug): {event_failures[:3]}")

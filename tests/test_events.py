@@ -489,3 +489,45 @@ def test_changelog_markdown() -> None:
     assert bullets[1].startswith("- updated `e_") and "(flight_count, summary)" in bullets[1]
     assert bullets[2] == f"- removed `{event_of(v1, 'mex').name}`"
     assert changelog_markdown("1.1.0", v2.changes, v2.events) == text
+
+
+def _frames_equal(a, b) -> None:
+    for name in ("events", "mentions", "changes"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
+
+
+def _outlets_of_event_of(result, mention_name: str) -> int:
+    event_id = result.mentions.set_index("mention_id").loc[mid(mention_name), "event_id"]
+    return int(result.events.set_index("event_id").loc[event_id, "n_outlets"])
+
+
+def test_block_cache_reuses_unchanged_blocks_and_equals_a_full_rebuild(tmp_path) -> None:
+    cache = tmp_path / "blocks.json"
+    rows = [mention("c1", "a1", day=26, people_count=80), mention("c2", "a2", day=26, people_count=80),
+            mention("m1", "a3", partner_country="MEX", day=24), mention("g1", "a4", partner_country="GTM", day=24,
+                                                                        status="landed")]
+    arts = [article(f"a{i}") for i in range(1, 7)]
+    first = build_events(mentions_frame(rows), articles_frame(arts), "1.0.0", None, cache)
+    _frames_equal(first, run(rows, arts))
+    stored = cache.read_text()
+    assert stored.count('"clusters"') == 3  # one entry per block: USA-COL, USA-MEX, USA-GTM landed
+
+    grown = rows + [mention("c3", "a5", day=27, people_count=120), mention("m2", "a6", partner_country="MEX", day=24)]
+    second = build_events(mentions_frame(grown), articles_frame(arts), "1.0.0", None, cache)
+    _frames_equal(second, run(grown, arts))
+    assert len(second.events) == 4  # c3 is a new COL event, m2 joins the MEX one
+
+    # an article-level input (its outlet) changes a block's values without touching its mentions
+    renamed = [article("a1", outlet="a2.com"), *arts[1:]]
+    third = build_events(mentions_frame(grown), articles_frame(renamed), "1.0.0", None, cache)
+    _frames_equal(third, run(grown, renamed))
+    assert _outlets_of_event_of(second, "c1") == 2 and _outlets_of_event_of(third, "c1") == 1
+
+
+def test_a_damaged_block_cache_only_costs_a_rebuild(tmp_path) -> None:
+    cache = tmp_path / "blocks.json"
+    rows = [mention("c1", "a1", day=26), mention("c2", "a2", day=26)]
+    cache.write_text('{"not": json')
+    result = build_events(mentions_frame(rows), articles_frame([article("a1"), article("a2")]), "1.0.0", None, cache)
+    _frames_equal(result, run(rows, [article("a1"), article("a2")]))
+    assert '"clusters"' in cache.read_text()
