@@ -167,7 +167,7 @@ def run_direct(ws, max_batches: int, runner: str) -> dict:
 
     t = _StageTimer()
     t0 = time.perf_counter()
-    manifest = t("scan", stages.scan_raw, ws.raw)
+    manifest = t("scan", stages.scan_raw, ws.raw, ws.scan_record)
     ws.run_dir.mkdir(parents=True, exist_ok=True)
     (ws.run_dir / "manifest.json").write_text(json.dumps(manifest))
     pending = stages.pending_files(manifest, ws)

@@ -135,6 +135,14 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
+def _identical(a: list[Any], b: list[Any]) -> bool:
+    """Cheap test for the common case, an unchanged event: values equal as they are."""
+    try:
+        return bool(a == b)
+    except TypeError:  # pd.NA in a comparison: let _same decide
+        return False
+
+
 def changes_table(
     events: pd.DataFrame,
     previous_events: pd.DataFrame | None,
@@ -152,6 +160,8 @@ def changes_table(
             old = before.get(row["event_id"])
             if old is None:
                 rows.append((row["event_id"], "added", None, None))
+                continue
+            if _identical([row[c] for c in columns], [old[c] for c in columns]):
                 continue
             changed = sorted(c for c in columns if not _same(row[c], old[c]))
             if changed:

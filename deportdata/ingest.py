@@ -94,15 +94,25 @@ def list_raw_files(raw_root: Path) -> list[Path]:
     Hidden entries are editor/VCS leftovers and sidecars are metadata of another file,
     so neither is an article.
     """
-    found: list[tuple[str, Path]] = []
-    for directory, subdirectories, files in os.walk(raw_root):
-        subdirectories[:] = [name for name in subdirectories if not name.startswith(".")]
-        for name in files:
-            path = Path(directory) / name
-            if name.startswith(".") or name.lower().endswith(_SIDECAR_SUFFIX) or not path.is_file():
-                continue
-            found.append((path.relative_to(raw_root).as_posix(), path))
-    return [path for _, path in sorted(found)]
+    return [raw_root / name for name, _entry in raw_file_entries(raw_root)]
+
+
+def raw_file_entries(raw_root: Path) -> list[tuple[str, os.DirEntry]]:
+    """(posix path under raw_root, directory entry) of list_raw_files, sorted by path. Directory
+    entries know their type without a stat call: a scan of 100,000 files spends its time here."""
+    found: list[tuple[str, os.DirEntry]] = []
+    pending = [("", os.fspath(raw_root))]
+    while pending:
+        prefix, directory = pending.pop()
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                if entry.is_dir(follow_symlinks=False):  # as os.walk: linked folders are not entered
+                    pending.append((f"{prefix}{entry.name}/", entry.path))
+                elif entry.is_file() and not entry.name.lower().endswith(_SIDECAR_SUFFIX):
+                    found.append((prefix + entry.name, entry))
+    return sorted(found, key=lambda item: item[0])
 
 
 # --------------------------------------------------------------------------- entry points

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ import pandas as pd
 
 from deportdata.events import PreviousRelease, build_events, changelog_markdown
 from deportdata.extract import EXTRACTOR, extract_mentions
-from deportdata.ingest import list_raw_files, read_raw_file
+from deportdata.ingest import raw_file_entries, read_raw_file
 from deportdata import nearcopy
 from deportdata.quality import seed_quality
 from deportdata.files import sha256_of, write_atomic
@@ -63,17 +64,51 @@ class Workspace:
         return self.cache / "events" / f"blocks-{events_code_hash()}.json"
 
     @property
+    def scan_record(self) -> Path:
+        return self.cache / "scan.json"
+
+    @property
     def run_dir(self) -> Path:
         return self.cache / "run"
 
 
 # --- scan ---------------------------------------------------------------------------------
 
-def scan_raw(raw: Path) -> list[tuple[str, str]]:
-    """(posix path under raw/, sha256 of its bytes) for every raw file, sorted."""
+# A file modified this close to a scan could change again within one tick of its clock and keep
+# its size: its hash is never taken from the scan record ("racy" files, as in git's index).
+_RACY_NS = 2_000_000_000
+
+
+def scan_raw(raw: Path, record: Path | None = None) -> list[tuple[str, str]]:
+    """(posix path under raw/, sha256 of its bytes) for every raw file, sorted.
+
+    With `record`, a file whose size, modification time and inode are those recorded by the
+    last scan keeps its recorded hash instead of being read again (raw files are immutable
+    snapshots; `deportdata run --clear-cache` forgets the record)."""
     if not raw.is_dir():
         raise FileNotFoundError(f"raw folder {raw} does not exist")
-    return [(p.relative_to(raw).as_posix(), sha256_of(p)) for p in list_raw_files(raw)]
+    started_ns = time.time_ns()
+    known = _read_scan_record(record)
+    manifest, seen = [], {}
+    for name, entry in raw_file_entries(raw):
+        stat = entry.stat()
+        key = [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+        old = known.get(name)
+        sha = old[3] if old is not None and old[:3] == key else sha256_of(Path(entry.path))
+        manifest.append((name, sha))
+        if stat.st_mtime_ns < started_ns - _RACY_NS:
+            seen[name] = [*key, sha]
+    if record is not None:
+        record.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(record, json.dumps(seen).encode())
+    return manifest
+
+
+def _read_scan_record(record: Path | None) -> dict[str, list]:
+    try:
+        return json.loads(record.read_text()) if record is not None and record.exists() else {}
+    except ValueError:
+        return {}  # a damaged record only costs reading every file again
 
 
 def _segment_files(folder: Path) -> dict[str, list[tuple[str, str]]]:

@@ -43,7 +43,7 @@ def task_runner(kind: str = "process", dask_address: str | None = None):
 # Our segments are content-addressed already; Prefect's own cache would only hash big inputs.
 @task(cache_policy=NO_CACHE)
 def scan_task(ws: Workspace) -> str:
-    manifest = stages.scan_raw(ws.raw)
+    manifest = stages.scan_raw(ws.raw, ws.scan_record)
     ws.run_dir.mkdir(parents=True, exist_ok=True)
     path = ws.run_dir / "manifest.json"
     path.write_text(json.dumps(manifest))

@@ -4,6 +4,7 @@ version reprocesses everything."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,3 +153,47 @@ def test_new_extractor_version_reprocesses_everything(tmp_path, samples, monkeyp
     mentions = pd.read_parquet(second.folder / "mentions.parquet")
     assert set(mentions["extractor"]) == {new_version}
     assert json.loads((second.folder / "datapackage.json").read_text())["extractor"] == new_version
+
+
+def _age(path: Path, seconds: int = 60) -> None:
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns - seconds * 1_000_000_000))
+
+
+def test_scan_record_skips_rereading_unchanged_files_and_rehashes_changed_ones(tmp_path) -> None:
+    from deportdata.files import sha256_of
+    from deportdata.stages import scan_raw
+
+    raw, record = tmp_path / "raw", tmp_path / "cache" / "scan.json"
+    raw.mkdir()
+    for name in ("a.txt", "b.txt", "c.txt"):
+        (raw / name).write_text(f"article {name}")
+        _age(raw / name)
+    first = scan_raw(raw, record)
+    assert first == scan_raw(raw) == [(p, sha256_of(raw / p)) for p in ("a.txt", "b.txt", "c.txt")]
+    assert set(json.loads(record.read_text())) == {"a.txt", "b.txt", "c.txt"}
+
+    (raw / "b.txt").write_text("article b.txt, now longer")  # new size and a fresh mtime
+    (raw / "d.txt").write_text("a new article")  # written just now: never recorded
+    second = scan_raw(raw, record)
+    assert second == scan_raw(raw)
+    assert set(json.loads(record.read_text())) == {"a.txt", "c.txt"}
+
+    # The record trusts size, mtime and inode: a same-size edit that restores the old mtime is
+    # not seen (raw files are immutable snapshots); without the record every file is read.
+    old_mtime = (raw / "a.txt").stat().st_mtime_ns
+    (raw / "a.txt").write_text("ARTICLE a.txt")
+    os.utime(raw / "a.txt", ns=(old_mtime, old_mtime))
+    assert dict(scan_raw(raw, record))["a.txt"] == dict(first)["a.txt"]
+    assert dict(scan_raw(raw))["a.txt"] == sha256_of(raw / "a.txt")
+
+
+def test_a_damaged_scan_record_only_costs_reading_every_file(tmp_path) -> None:
+    from deportdata.files import sha256_of
+    from deportdata.stages import scan_raw
+
+    raw, record = tmp_path / "raw", tmp_path / "scan.json"
+    raw.mkdir()
+    (raw / "a.txt").write_text("article")
+    record.write_text("{not json")
+    assert scan_raw(raw, record) == [("a.txt", sha256_of(raw / "a.txt"))]
