@@ -135,12 +135,15 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
-def _identical(a: list[Any], b: list[Any]) -> bool:
-    """Cheap test for the common case, an unchanged event: values equal as they are."""
-    try:
-        return bool(a == b)
-    except TypeError:  # pd.NA in a comparison: let _same decide
-        return False
+def _identical_rows(events: pd.DataFrame, previous_events: pd.DataFrame, columns: list[str]) -> set[str]:
+    """Ids of events whose compared values equal the previous ones as they are (nulls alike):
+    the common case, found in one pass; the others go through `_same` value by value."""
+    current = events.set_index("event_id")[columns]
+    before = previous_events.drop_duplicates("event_id").set_index("event_id")[columns]
+    common = current.index.intersection(before.index)
+    a, b = current.loc[common].astype(object), before.loc[common].astype(object)
+    equal = (a.where(a.notna(), None).to_numpy() == b.where(b.notna(), None).to_numpy()).all(axis=1)
+    return set(common[equal])
 
 
 def changes_table(
@@ -155,13 +158,13 @@ def changes_table(
         rows = [(e, "added", None, None) for e in events["event_id"]]
     else:
         columns = [c for c in compared_columns if c in previous_events.columns and c in events.columns]
-        before = {r["event_id"]: r for r in previous_events.to_dict("records")}
-        for row in events.to_dict("records"):
+        unchanged = _identical_rows(events, previous_events, columns)
+        before = {r["event_id"]: r for r in previous_events[~previous_events["event_id"].isin(unchanged)]
+                  .to_dict("records")}
+        for row in events[~events["event_id"].isin(unchanged)].to_dict("records"):
             old = before.get(row["event_id"])
             if old is None:
                 rows.append((row["event_id"], "added", None, None))
-                continue
-            if _identical([row[c] for c in columns], [old[c] for c in columns]):
                 continue
             changed = sorted(c for c in columns if not _same(row[c], old[c]))
             if changed:

@@ -924,6 +924,26 @@ def _language_identifier():
         return _get_identifier()
 
 
+# Function words of English that are not common words of the other languages news on this
+# topic arrives in (es, pt, fr, it, de, nl: "of" and "had" are rare Dutch words at most). In
+# English news they are 13-25 % of the words (1st-50th percentile over the test and benchmark
+# texts), in the others under 5 %; a text above `_ENGLISH_SHARE` is English without asking
+# py3langid, whose model takes 0.6 s to load in each process (most of a small run's ingest).
+_ENGLISH_MARKERS = frozenset("the and of to was that for with said from were have has had this which would their "
+                             "they been will".split())
+_ENGLISH_SHARE = 0.12
+_ENGLISH_MIN_WORDS = 40
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def clearly_english(text: str) -> bool:
+    words = _LETTERS.findall(text.lower())
+    return len(words) >= _ENGLISH_MIN_WORDS and sum(w in _ENGLISH_MARKERS for w in words) >= _ENGLISH_SHARE * len(words)
+
+
 def _detect_language(body: str) -> str:
-    language, _score = _language_identifier().classify(body[:_LANGID_TEXT])
+    head = body[:_LANGID_TEXT]
+    if clearly_english(head):
+        return "en"
+    language, _score = _language_identifier().classify(head)
     return str(language)

@@ -415,3 +415,21 @@ def test_redirect_link_does_not_name_the_outlet(tmp_path):
     record = {"url": "https://news.google.com/rss/articles/CBMi", "source": "Reuters", "text": BODY_EN}
     article = read_one(write(tmp_path, "g.json", json.dumps(record)), tmp_path)
     assert article.outlet == "Reuters"
+
+
+def test_english_is_recognised_without_the_model_and_other_languages_are_not() -> None:
+    from deportdata.ingest import _detect_language, clearly_english
+    from py3langid.langid import classify
+    from tests.foreign_texts import FOREIGN
+
+    from tests.test_nearcopy import GUATEMALA_STORY, OTHER_STORY, WIRE
+
+    seeds = sorted((Path(__file__).resolve().parents[2] / "shared" / "seeds").glob("*"))
+    english = [" ".join(WIRE), " ".join(OTHER_STORY), " ".join(GUATEMALA_STORY),
+               *(p.read_text(encoding="utf-8", errors="ignore") for p in seeds if p.is_file())]
+    for text in english:
+        assert clearly_english(text[:1000]) and classify(text[:1000])[0] == "en"
+    for language, text in FOREIGN.items():
+        assert not clearly_english(text)
+        assert _detect_language(text) == language  # the model decides
+    assert not clearly_english(BODY_EN) and _detect_language(BODY_EN) == "en"  # too short to tell by words
