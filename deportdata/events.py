@@ -97,8 +97,11 @@ class _Article:
 
 
 def _articles(articles: pd.DataFrame) -> dict[str, _Article]:
-    rows = {str(r["article_id"]): r for r in articles.to_dict("records")}
-    parent = {a: _text(r.get("duplicate_of")) for a, r in rows.items()}
+    def values(name: str) -> list[Any]:
+        return articles[name].astype(object).tolist() if name in articles.columns else [None] * len(articles)
+
+    ids = [str(a) for a in values("article_id")]
+    parent = {a: _text(d) for a, d in zip(ids, values("duplicate_of"))}
 
     def root(article_id: str) -> str:
         seen = {article_id}
@@ -107,7 +110,8 @@ def _articles(articles: pd.DataFrame) -> dict[str, _Article]:
             article_id = up
         return article_id
 
-    return {a: _Article(_text(r.get("outlet")), _day(r.get("published_date")), root(a)) for a, r in rows.items()}
+    return {a: _Article(_text(outlet), _day(published), root(a))
+            for a, outlet, published in zip(ids, values("outlet"), values("published_date"))}
 
 
 def _precision(value: Any, day: dt.date | None) -> str:
@@ -166,8 +170,8 @@ def _plain_object_columns(df: pd.DataFrame) -> pd.DataFrame:
         if pd.api.types.is_datetime64_any_dtype(column.dtype):
             out[name] = pd.Series([_day(v) for v in column.tolist()], index=out.index, dtype=object)
         elif isinstance(column.dtype, pd.StringDtype) or column.dtype == object:
-            out[name] = pd.Series([None if _missing(v) else v for v in column.tolist()], index=out.index,
-                                  dtype=object)
+            plain = column.astype(object)
+            out[name] = plain.where(plain.notna(), None)
     return out
 
 
