@@ -40,7 +40,7 @@ def block_digests(rows: pd.DataFrame, block_of_row: list[tuple]) -> dict[tuple, 
     out = {}
     for key, members in positions.items():
         digest = hashlib.blake2b(repr(key).encode(), digest_size=16)
-        digest.update(sorted(hashes[members].tolist()).__repr__().encode())
+        digest.update(repr(sorted(hashes[members].tolist())).encode())
         out[key] = (digest.hexdigest(), members)
     return out
 
@@ -57,13 +57,15 @@ def load_blocks(path: Path | None) -> dict[str, dict]:
         return {}
     try:
         stored = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        for entry in stored.values():
+            if len(entry["clusters"]) != len(entry["rows"]):
+                raise ValueError("clusters and rows differ in number")
+            for row in entry["rows"]:
+                for name in DATE_VALUES:
+                    if row.get(name) is not None:
+                        row[name] = dt.date.fromisoformat(row[name])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}  # a damaged cache only costs a rebuild
-    for entry in stored.values():
-        for row in entry["rows"]:
-            for name in DATE_VALUES:
-                if row.get(name) is not None:
-                    row[name] = dt.date.fromisoformat(row[name])
     return stored
 
 

@@ -527,7 +527,9 @@ def test_block_cache_reuses_unchanged_blocks_and_equals_a_full_rebuild(tmp_path)
 def test_a_damaged_block_cache_only_costs_a_rebuild(tmp_path) -> None:
     cache = tmp_path / "blocks.json"
     rows = [mention("c1", "a1", day=26), mention("c2", "a2", day=26)]
-    cache.write_text('{"not": json')
-    result = build_events(mentions_frame(rows), articles_frame([article("a1"), article("a2")]), "1.0.0", None, cache)
-    _frames_equal(result, run(rows, [article("a1"), article("a2")]))
-    assert '"clusters"' in cache.read_text()
+    for damage in ('{"not": json', '{"digest": {"rows": []}}', '[1, 2]'):
+        cache.write_text(damage)
+        result = build_events(mentions_frame(rows), articles_frame([article("a1"), article("a2")]), "1.0.0", None,
+                              cache)
+        _frames_equal(result, run(rows, [article("a1"), article("a2")]))
+        assert '"clusters"' in cache.read_text()
