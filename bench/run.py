@@ -511,14 +511,13 @@ def evaluate_targets(sizes: dict) -> list[dict]:
         rss, how = _fit(sizes, "peak_rss_mb", 100_000, "affine")
         direct_rss, direct_how = _fit(sizes, "direct_peak_rss_mb", 100_000, "affine")
         largest = max(sizes, key=int)
+        row = sizes[largest]
         if direct_rss is not None:
-            grown = sizes[largest]["peak_rss_mb"] + direct_rss - sizes[largest]["direct_peak_rss_mb"]
+            grown = row["peak_rss_mb"] + direct_rss - row["direct_peak_rss_mb"]
             if grown > (rss or 0):
                 rss, how = grown, f"measured at {largest} plus the direct runs' growth ({direct_how})"
         add("peak_rss_100k_mb", None, 2048, 100_000, rss, f"estimate: {how}")
-        largest = max(sizes, key=int)
-        row = sizes[largest]
-        # an unchanged rerun's only work that grows with the corpus is the scan (hashing every file)
+        # an unchanged rerun's only work that grows with the corpus is the scan (listing every file)
         scan = row["direct_stages"]["scan"] + row["direct_stages"]["fingerprint"]
         rerun = row["unchanged_rerun_s"] + scan * (100_000 / int(largest) - 1)
         add("unchanged_rerun_100k_s", None, 10, 100_000, rerun,
@@ -541,9 +540,9 @@ def evaluate_targets(sizes: dict) -> list[dict]:
 ROWS = [
     ("articles", "articles", "{:,}"), ("megabytes", "MB of raw text", "{:.1f}"),
     ("wall_s", "pipeline flow, cold (s)", "{:.1f}"),
-    ("stage:ingest", "  ingest (incl. scan)", "{:.1f}"), ("stage:extract", "  extract (incl. assemble)", "{:.1f}"),
-    ("stage:validate", "  validate", "{:.1f}"), ("stage:dedupe", "  dedupe", "{:.1f}"),
-    ("stage:publish", "  publish", "{:.1f}"), ("stage:other", "  other (flow glue)", "{:.1f}"),
+    ("stages:ingest", "  ingest (incl. scan)", "{:.1f}"), ("stages:extract", "  extract (incl. assemble)", "{:.1f}"),
+    ("stages:validate", "  validate", "{:.1f}"), ("stages:dedupe", "  dedupe", "{:.1f}"),
+    ("stages:publish", "  publish", "{:.1f}"), ("stages:other", "  other (flow glue)", "{:.1f}"),
     ("wall_total_s", "child process, cold (s, incl. Prefect start-up)", "{:.1f}"),
     ("articles_per_s", "articles / s", "{:.1f}"), ("mb_per_s", "MB / s", "{:.3f}"),
     ("floor_s", "floor: read + regex split (s)", "{:.2f}"), ("floor_multiple", "pipeline / floor", "{:.0f}x"),
@@ -567,7 +566,7 @@ ROWS = [
 
 
 def _cell(row: dict, key: str, fmt: str) -> str:
-    value = row["stages"].get(key[6:]) if key.startswith("stage:") else _get(row, key)
+    value = _get(row, key)
     if isinstance(value, list):
         return " / ".join(fmt.format(v) for v in value)
     return "n/a" if value is None else fmt.format(value)

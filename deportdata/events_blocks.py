@@ -71,5 +71,4 @@ def load_blocks(path: Path | None) -> dict[str, dict]:
 
 def save_blocks(path: Path | None, blocks: Mapping[str, dict]) -> None:
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, json.dumps(blocks, default=_encode, sort_keys=True).encode("utf-8"))

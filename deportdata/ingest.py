@@ -15,6 +15,7 @@ import html
 import json
 import os
 import re
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,6 @@ from urllib.parse import urljoin, urlsplit
 
 import lxml.etree
 import lxml.html
-import threading
 import pycountry
 import trafilatura
 import trafilatura.utils

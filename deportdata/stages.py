@@ -49,15 +49,15 @@ class Workspace:
     # parser or rule can never reuse what the previous one cached.
     @property
     def ingest_dir(self) -> Path:
-        return self.cache / "segments" / f"{INGEST_VERSION}+{ingest_code_hash()}"
+        return self.cache / "segments" / _ingest_key()
 
     @property
     def extract_dir(self) -> Path:
-        return self.cache / "segments" / f"{INGEST_VERSION}+{ingest_code_hash()}+{EXTRACTOR}+{extractor_code_hash()}"
+        return self.cache / "segments" / f"{_ingest_key()}+{EXTRACTOR}+{extractor_code_hash()}"
 
     @property
     def near_copy_dir(self) -> Path:
-        return self.cache / "near-copies" / f"{INGEST_VERSION}+{ingest_code_hash()}"
+        return self.cache / "near-copies" / _ingest_key()
 
     @property
     def event_blocks_file(self) -> Path:
@@ -99,7 +99,6 @@ def scan_raw(raw: Path, record: Path | None = None) -> list[tuple[str, str]]:
         if stat.st_mtime_ns < started_ns - _RACY_NS:
             seen[name] = [*key, sha]
     if record is not None:
-        record.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(record, json.dumps(seen).encode())
     return manifest
 
@@ -158,6 +157,10 @@ def ingest_code_hash() -> str:
     return _hash_files([_HERE / "ingest.py", _HERE / "text.py", _HERE / "nearcopy.py"])[:12]
 
 
+def _ingest_key() -> str:
+    return f"{INGEST_VERSION}+{ingest_code_hash()}"
+
+
 @functools.cache
 def events_code_hash() -> str:
     """The block cache holds the matcher's clusters and the events' values."""
@@ -193,9 +196,8 @@ def known_fingerprints(ws: Workspace) -> set[str]:
 
 def remember_fingerprint(ws: Workspace, fingerprint: str) -> None:
     release = latest_release(ws.processed)
-    ws.cache.mkdir(parents=True, exist_ok=True)
-    _fingerprint_record(ws).write_text(json.dumps({"fingerprint": fingerprint,
-                                                    "release": release.version if release else None}))
+    write_atomic(_fingerprint_record(ws), json.dumps({"fingerprint": fingerprint,
+                                                        "release": release.version if release else None}).encode())
 
 
 # --- ingest -------------------------------------------------------------------------------
@@ -214,7 +216,8 @@ def ingest_batch(files: Sequence[tuple[str, str]], ws: Workspace) -> str:
     articles_df.to_parquet(ws.ingest_dir / f"{name}.articles.parquet", index=False)
     pd.DataFrame(rejects, columns=["source_path", "source_record", "reason"]).astype(
         {"source_record": "Int64"}).to_parquet(ws.ingest_dir / f"{name}.rejects.parquet", index=False)
-    (ws.ingest_dir / f"{name}.files.json").write_text(json.dumps([list(f) for f in files]))
+    # the marker of a complete segment, written last and whole
+    write_atomic(ws.ingest_dir / f"{name}.files.json", json.dumps([list(f) for f in files]).encode())
     return name
 
 

@@ -50,18 +50,18 @@ def scan_task(ws: Workspace) -> str:
     return str(path)
 
 
-def _call(fn, batch, ws: Workspace, in_process: bool):
-    return in_worker_process(fn, batch, ws) if in_process else fn(batch, ws)
+def _call(fn, batch, ws: Workspace, in_workers: bool):
+    return in_worker_process(fn, batch, ws) if in_workers else fn(batch, ws)
 
 
 @task(cache_policy=NO_CACHE)
-def ingest_task(files: Sequence[tuple[str, str]], ws: Workspace, in_process: bool = False) -> str:
-    return _call(stages.ingest_batch, files, ws, in_process)
+def ingest_task(files: Sequence[tuple[str, str]], ws: Workspace, in_workers: bool = False) -> str:
+    return _call(stages.ingest_batch, files, ws, in_workers)
 
 
 @task(cache_policy=NO_CACHE)
-def extract_task(segments: Sequence[str], ws: Workspace, in_process: bool = False) -> int:
-    return _call(stages.extract_batch, segments, ws, in_process)
+def extract_task(segments: Sequence[str], ws: Workspace, in_workers: bool = False) -> int:
+    return _call(stages.extract_batch, segments, ws, in_workers)
 
 
 @task(cache_policy=NO_CACHE)
@@ -87,12 +87,12 @@ def publish_task(ws: Workspace, version: str, fingerprint: str) -> dict:
             "message": result.message}
 
 
-def _run_batches(task_fn, batches: list, ws: Workspace, stage: str, in_process: bool) -> list:
+def _run_batches(task_fn, batches: list, ws: Workspace, stage: str, in_workers: bool) -> list:
     """Submit one task per batch and show a progress bar over the items as batches finish."""
     if not batches:
         return []
-    in_process = in_process and pool_pays_off(len(batches))
-    futures = {task_fn.submit(batch, ws, in_process): len(batch) for batch in batches}
+    in_workers = in_workers and pool_pays_off(len(batches))
+    futures = {task_fn.submit(batch, ws, in_workers): len(batch) for batch in batches}
     results = []
     with Progress(TextColumn(f"{stage:>8}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=Console(stderr=True)) as bar:
@@ -103,19 +103,19 @@ def _run_batches(task_fn, batches: list, ws: Workspace, stage: str, in_process: 
     return results
 
 
-def ingest_stage(ws: Workspace, max_batches: int, in_process: bool) -> dict:
+def ingest_stage(ws: Workspace, max_batches: int, in_workers: bool) -> dict:
     manifest_path = scan_task(ws)
     manifest = [tuple(x) for x in json.loads(Path(manifest_path).read_text())]
     pending = stages.pending_files(manifest, ws)
-    segments = _run_batches(ingest_task, stages.batches(pending, max_batches), ws, "ingest", in_process)
+    segments = _run_batches(ingest_task, stages.batches(pending, max_batches), ws, "ingest", in_workers)
     return {"manifest": manifest_path, "files": len(manifest), "new_files": len(pending), "segments": len(segments),
             "fingerprint": stages.input_fingerprint(manifest)}
 
 
-def extract_stage(ws: Workspace, manifest_path: str, max_batches: int, in_process: bool) -> dict:
+def extract_stage(ws: Workspace, manifest_path: str, max_batches: int, in_workers: bool) -> dict:
     pending = stages.pending_extraction(ws)
     counts = _run_batches(extract_task, stages.batches(pending, max_batches, min_size=1), ws, "extract",
-                          in_process)
+                          in_workers)
     assembled = assemble_task(manifest_path, ws)
     return {**assembled, "new_mentions": sum(counts)}
 
@@ -131,17 +131,17 @@ def _summary_markdown(summary: dict) -> str:
 
 
 @flow(name="pipeline")
-def pipeline_flow(ws: Workspace, max_batches: int = DEFAULT_MAX_BATCHES, in_process: bool = False) -> dict:
+def pipeline_flow(ws: Workspace, max_batches: int = DEFAULT_MAX_BATCHES, in_workers: bool = False) -> dict:
     """Raw articles to a validated, versioned data package. Stops after the scan when neither
     the raw files nor the code changed since the last release."""
-    ingested = ingest_stage(ws, max_batches, in_process)
+    ingested = ingest_stage(ws, max_batches, in_workers)
     latest = latest_release(ws.processed)
     if ingested["fingerprint"] in stages.known_fingerprints(ws):
         summary = {**ingested, "message": f"nothing new since release {latest.version} (inputs unchanged)",
                    "version": None, "folder": None, "skipped": True}
         create_markdown_artifact(key="pipeline-summary", markdown=f"# Pipeline run\n\n{summary['message']}\n")
         return summary
-    extracted = extract_stage(ws, ingested["manifest"], max_batches, in_process)
+    extracted = extract_stage(ws, ingested["manifest"], max_batches, in_workers)
     rejected = validate_task(ws)
     version = candidate_version(latest)
     deduped = dedupe_task(ws, version)
@@ -171,4 +171,4 @@ def pipeline(ws: Workspace, runner: str = "process", dask_address: str | None = 
     """Run the `pipeline` flow with the task runner `runner` ("process", "thread" or "dask")."""
     flow_with_runner = pipeline_flow.with_options(task_runner=task_runner(runner, dask_address))
     with _heartbeats_only_for_a_real_server():
-        return flow_with_runner(ws, max_batches, in_process=runner == "process")
+        return flow_with_runner(ws, max_batches, in_workers=runner == "process")

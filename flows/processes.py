@@ -38,7 +38,6 @@ def _shared_pool() -> ProcessPoolExecutor:
             else:  # Windows: each worker imports the pipeline itself
                 context = multiprocessing.get_context("spawn")
             _pool = ProcessPoolExecutor(max_workers=worker_count(), mp_context=context)
-            atexit.register(shutdown)
         return _pool
 
 
@@ -48,6 +47,9 @@ def shutdown() -> None:
         if _pool is not None:
             _pool.shutdown(wait=True, cancel_futures=True)
             _pool = None
+
+
+atexit.register(shutdown)
 
 
 def pool_pays_off(batch_count: int) -> bool:
