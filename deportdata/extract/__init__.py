@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 from collections import Counter
 
-from deportdata.extract.features import SentenceFeatures, clause_spans, sentence_features
+from deportdata.extract.caseless import caseless, isearch
+from deportdata.extract.features import (
+    SentenceFeatures,
+    clause_spans,
+    sentence_features,
+)
 from deportdata.extract.rules import FOLLOW_UP_NP, US, Context, code_sentence
 from deportdata.extract.sentences import split_sentences
 
@@ -54,15 +58,15 @@ def _clauses(f: SentenceFeatures, published: dt.date | None) -> list[SentenceFea
 
 # A refusal followed by an alternative offer is acceptance on terms ("will not accept military
 # flights, but we will send our presidential plane").
-CONDITIONAL_ALTERNATIVE = re.compile(r"\bnot (?:accept|allow|receive)\b[^.]*\bbut\b[^.]*\b(?:send|accept|receive|"
-                                     r"civilian|commercial|presidential)\b", re.I)
+CONDITIONAL_ALTERNATIVE = caseless(r"\bnot (?:accept|allow|receive)\b[^.]*\bbut\b[^.]*\b(?:send|accept|receive|"
+                                     r"civilian|commercial|presidential)\b")
 _FILLABLE = ("carrier", "aircraft_type", "flight_count", "people_count", "people_qualifier", "location")
 
 
 def _continues(f: SentenceFeatures, rec: dict, previous: dict) -> bool:
     """Whether a flight sentence only adds detail to the previous flight mention ("The planes
     carried 220 Guatemalans in all."), rather than reporting another flight."""
-    if not FOLLOW_UP_NP.search(f.text) or re.search(r"\bother\b", f.text, re.I):
+    if not FOLLOW_UP_NP.search(f.text) or isearch(r"\bother\b", f.text):
         return False
     if rec["partner_country"] not in (None, previous["partner_country"]):
         return False

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from deportdata.extract.caseless import caseless, imatch
 from deportdata.extract.dates import UNKNOWN, EventDate, find_dates
 from deportdata.extract.gazetteer import CountryHit, default_gazetteer
 from deportdata.extract.numbers import find_counts
@@ -22,41 +23,41 @@ BED_NOUNS = r"beds|spaces|spots|places|capacity"
 ORDER_NOUNS = r"(?:executive |presidential )?(?:orders|decisions|decrees|proclamations|memorand(?:a|ums)|actions|measures)"
 
 _NOUN_CLASSES = [
-    ("crew", re.compile(rf"(?:[\w.’'-]+ ){{0,2}}?(?:{CREW_NOUNS})\b", re.I)),
-    ("troops", re.compile(rf"(?:[\w.’'-]+ ){{0,3}}?(?:{TROOP_NOUNS})\b", re.I)),
-    ("people", re.compile(rf"(?:[\w.’'-]+ ){{0,3}}?(?:{PEOPLE_NOUNS})\b", re.I)),
-    ("flights", re.compile(rf"(?:[\w.’'-]+ ){{0,4}}?(?:{FLIGHT_NOUNS})\b", re.I)),
-    ("beds", re.compile(rf"(?:[\w.’'-]+ ){{0,2}}?(?:{BED_NOUNS})\b", re.I)),
-    ("orders", re.compile(rf"(?:[\w.’'-]+ ){{0,2}}?{ORDER_NOUNS}\b", re.I)),
-    ("percent", re.compile(r"(?:%|percent\b|per cent\b|pc\b)", re.I)),
+    ("crew", caseless(rf"(?:[\w.’'-]+ ){{0,2}}?(?:{CREW_NOUNS})\b")),
+    ("troops", caseless(rf"(?:[\w.’'-]+ ){{0,3}}?(?:{TROOP_NOUNS})\b")),
+    ("people", caseless(rf"(?:[\w.’'-]+ ){{0,3}}?(?:{PEOPLE_NOUNS})\b")),
+    ("flights", caseless(rf"(?:[\w.’'-]+ ){{0,4}}?(?:{FLIGHT_NOUNS})\b")),
+    ("beds", caseless(rf"(?:[\w.’'-]+ ){{0,2}}?(?:{BED_NOUNS})\b")),
+    ("orders", caseless(rf"(?:[\w.’'-]+ ){{0,2}}?{ORDER_NOUNS}\b")),
+    ("percent", caseless(r"(?:%|percent\b|per cent\b|pc\b)")),
 ]
-_NOT_PEOPLE_AFTER = re.compile(r"^(?:years?|months?|days?|weeks?|hours?|miles?|km|kilometers|am|pm|a\.m|p\.m)\b", re.I)
+_NOT_PEOPLE_AFTER = caseless(r"^(?:years?|months?|days?|weeks?|hours?|miles?|km|kilometers|am|pm|a\.m|p\.m)\b")
 
 AIRCRAFT_RE = re.compile(
     r"\b(C-17|C-130|C-5|KC-135|C-40|Boeing\s+7\d7(?:-\d+)?|Airbus\s+A3\d\d|Embraer\s+E?\d{3}|Gulfstream|"
     r"B-?7\d7|737|757|767)s?\b")
 CARRIER_PATTERNS = [
-    ("government", re.compile(r"presidential (?:plane|aircraft|jet)|(?:government|state|official) (?:plane|aircraft|"
-                              r"jets?)|own (?:plane|aircraft|jets?)|Air Force One", re.I)),
-    ("military", re.compile(r"\bmilitary\b|C-17|C-130|air force|Globemaster|Hercules", re.I)),
-    ("charter", re.compile(r"\bcharter(?:ed)?\b|GlobalX|Avelo|iAero|World Atlantic|Eastern Air Express|"
-                           r"Omni Air|CSI Aviation", re.I)),
-    ("commercial", re.compile(r"\b(?:commercial|civilian|scheduled|passenger) (?:flights?|planes?|aircraft|"
-                              r"airlines?|jets?)|\bcommercial\b", re.I)),
+    ("government", caseless(r"presidential (?:plane|aircraft|jet)|(?:government|state|official) (?:plane|aircraft|"
+                              r"jets?)|own (?:plane|aircraft|jets?)|Air Force One")),
+    ("military", caseless(r"\bmilitary\b|C-17|C-130|air force|Globemaster|Hercules")),
+    ("charter", caseless(r"\bcharter(?:ed)?\b|GlobalX|Avelo|iAero|World Atlantic|Eastern Air Express|"
+                           r"Omni Air|CSI Aviation")),
+    ("commercial", caseless(r"\b(?:commercial|civilian|scheduled|passenger) (?:flights?|planes?|aircraft|"
+                              r"airlines?|jets?)|\bcommercial\b")),
 ]
-_DEST_CUE = re.compile(r"(?:\bto|\binto|\bin|\bfor|\bbound for|\bback to|\btoward|\btowards|\bat|\breached|"
-                       r"\blanded in|\barrived in|\bwith destination|\bdestined for)(?: the)?\s*$", re.I)
+_DEST_CUE = caseless(r"(?:\bto|\binto|\bin|\bfor|\bbound for|\bback to|\btoward|\btowards|\bat|\breached|"
+                       r"\blanded in|\barrived in|\bwith destination|\bdestined for)(?: the)?\s*$")
 # "from X" marks the deporting country after a removal word ("deported from the U.S.", "a flight
 # from Mexico"), but the people's origin after a people noun ("five men from Vietnam").
-_ORIGIN_CUE = re.compile(r"(?:\b(?:deport\w*|flights?|planes?|aircraft|jets?|charters?|removed|expelled|returned|"
+_ORIGIN_CUE = caseless(r"(?:\b(?:deport\w*|flights?|planes?|aircraft|jets?|charters?|removed|expelled|returned|"
                          r"departed|took off|left|sent back|flown|arriv\w+|came|coming)\b[^,;.]{0,20}\bfrom|"
-                         r"\bout of|\bleft)(?: the)?\s*$", re.I)
-_PEOPLE_FROM_CUE = re.compile(rf"(?:{PEOPLE_NOUNS}|deportees)\b[^;.]{{0,30}}\bfrom(?: the)?\s*$", re.I)
-DEPORT_RE = re.compile(r"deport|migrant|immigra|asylum|\bremovals?\b|repatriat|expel|expuls|returnees|"
+                         r"\bout of|\bleft)(?: the)?\s*$")
+_PEOPLE_FROM_CUE = caseless(rf"(?:{PEOPLE_NOUNS}|deportees)\b[^;.]{{0,30}}\bfrom(?: the)?\s*$")
+DEPORT_RE = caseless(r"deport|migrant|immigra|asylum|\bremovals?\b|repatriat|expel|expuls|returnees|"
                        r"illegal aliens|\baliens\b|undocumented|detainee|nationals|\bICE\b|shackle|handcuff|"
-                       r"third[- ]country|\bcitizens\b|compatriots|\breturned\b", re.I)
-FUTURE_RE = re.compile(r"\b(?:will|would|plans? to|planning|planned|scheduled|expected to|set to|is to|are to|"
-                       r"intends? to|intend|preparing to|prepares|going to|to be deported|upcoming)\b", re.I)
+                       r"third[- ]country|\bcitizens\b|compatriots|\breturned\b")
+FUTURE_RE = caseless(r"\b(?:will|would|plans? to|planning|planned|scheduled|expected to|set to|is to|are to|"
+                       r"intends? to|intend|preparing to|prepares|going to|to be deported|upcoming)\b")
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,7 @@ class SentenceFeatures:
             return "origin"
         if _DEST_CUE.search(before):
             return "destination"
-        if hit.kind == "demonym" and re.match(rf"\s+(?:[\w-]+\s+)?(?:{PEOPLE_NOUNS})\b", after, re.I):
+        if hit.kind == "demonym" and imatch(rf"\s+(?:[\w-]+\s+)?(?:{PEOPLE_NOUNS})\b", after):
             return "people"
         if hit.kind == "demonym" and hit.text.endswith("s") and not re.match(r"\s*(?:military|government)", after):
             return "people"
@@ -199,16 +200,16 @@ def clause_spans(text: str) -> list[tuple[int, int]]:
     return [(s, e) for s, e in spans if text[s:e].strip()]
 
 
-_FUTURE_BEFORE_DATE = re.compile(r"\b(?:will|is (?:scheduled|set|expected|due) to|are (?:scheduled|set|expected|due) to|"
-                                 r"is expected|are expected|next|upcoming)\b[^.]{0,110}$", re.I)
+_FUTURE_BEFORE_DATE = caseless(r"\b(?:will|is (?:scheduled|set|expected|due) to|are (?:scheduled|set|expected|due) to|"
+                                 r"is expected|are expected|next|upcoming)\b[^.]{0,110}$")
 
 
 _TOKEN = re.compile(r"[\w’'-]+")
 _LIST_JOINER = re.compile(r"\s*(?:,|and|, and|or)\s*")
-_ANY_NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|twenty|thirty|"
-                         r"forty|fifty|sixty|seventy|eighty|ninety|hundred|dozen|both|single|a|an|another)\b", re.I)
-_ANY_DATE = re.compile(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|Mon|Tue|Wed|Thu|Fri|Sat|Sun|"
-                       r"yesterday|today|tonight|week|month|year|day before|previous day|20\d\d)", re.I)
+_ANY_NUMBER = caseless(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|twenty|thirty|"
+                         r"forty|fifty|sixty|seventy|eighty|ninety|hundred|dozen|both|single|a|an|another)\b")
+_ANY_DATE = caseless(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|Mon|Tue|Wed|Thu|Fri|Sat|Sun|"
+                       r"yesterday|today|tonight|week|month|year|day before|previous day|20\d\d)")
 
 
 def sentence_features(text: str, start: int, paragraph: int, published: dt.date | None) -> SentenceFeatures:

@@ -7,14 +7,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from deportdata.extract.caseless import CaselessPattern, caseless, imatch, isearch
 from deportdata.extract.features import PEOPLE_NOUNS, SentenceFeatures
 from deportdata.extract.gazetteer import CountryHit, _trie_pattern
 
 US = "USA"
-
-
-def _rx(pattern: str) -> re.Pattern:
-    return re.compile(pattern, re.I)
 
 
 @dataclass
@@ -33,9 +30,9 @@ class Context:
 
 # --- shared helpers ---------------------------------------------------------------------------
 
-QUESTION_OR_HYPOTHETICAL = _rx(r"^\W*(?:if|unless|whether|should|were|what if|imagine|suppose)\b|\?\W*$|"
+QUESTION_OR_HYPOTHETICAL = caseless(r"^\W*(?:if|unless|whether|should|were|what if|imagine|suppose)\b|\?\W*$|"
                                r"\b(?:hypothetical|could have|would have|might have)\b")
-OTHER_ERA = _rx(r"\b(?:in|since|during|from) (?:19\d\d|200\d|201\d|the (?:19|20)\d0s)\b|\bfirst term\b|"
+OTHER_ERA = caseless(r"\b(?:in|since|during|from) (?:19\d\d|200\d|201\d|the (?:19|20)\d0s)\b|\bfirst term\b|"
                 r"\bdecades? ago\b|\bhistorically\b|\bin the past\b|\bprevious administration")
 SPEECH = r"(?:said|says|announced|declared|posted|stated|wrote|tweeted|vowed|insisted|warned|told|added|argued)"
 
@@ -82,7 +79,7 @@ def _deporter(f: SentenceFeatures, ctx: Context) -> str | None:
     for h in f.countries:
         if f.role(h) == "origin":
             return h.iso3
-    deporting = _rx(r"^\W*(?:has |have |had )?(?:deported|expelled|repatriated|deports|flew|flies|sent|returned|"
+    deporting = caseless(r"^\W*(?:has |have |had )?(?:deported|expelled|repatriated|deports|flew|flies|sent|returned|"
                     r"removed)\b")
     for h in f.countries:
         if deporting.match(f.text[h.end:h.end + 30]) and not f.role(h):
@@ -97,8 +94,8 @@ def _people(f: SentenceFeatures, flight_count: int | None) -> tuple[int | None, 
     if not people:
         return None, None
     best = max(people, key=lambda c: (c.qualifier == "exact", c.value))
-    total = re.search(r"\ba total of\b|\baltogether\b|\bin total\b", f.text, re.I)
-    each = re.search(r"\beach\b|\bper (?:flight|plane)\b|\bapiece\b", f.text[best.start:], re.I)
+    total = isearch(r"\ba total of\b|\baltogether\b|\bin total\b", f.text)
+    each = isearch(r"\beach\b|\bper (?:flight|plane)\b|\bapiece\b", f.text[best.start:])
     value = best.value
     if each and not total and flight_count and flight_count > 1:
         value *= flight_count
@@ -112,42 +109,42 @@ def _count_of(f: SentenceFeatures, noun_class: str) -> tuple[float | None, str |
 
 # --- removal_flight ---------------------------------------------------------------------------
 
-FLIGHT_NOUN = _rx(r"\b(?:flights?|planes?|aircraft|airplanes?|jets?|airliners?|C-17s?|C-130s?|charters?)\b")
-SPECIFIC_FLIGHT = _rx(r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|a|an|the|both|another|first|"
+FLIGHT_NOUN = caseless(r"\b(?:flights?|planes?|aircraft|airplanes?|jets?|airliners?|C-17s?|C-130s?|charters?)\b")
+SPECIFIC_FLIGHT = caseless(r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|a|an|the|both|another|first|"
                       r"second|third|latest|last|this|that|these|those|its|their)\s+"
                       r"(?:(?!(?:on|of|in|to|for|with|by|from|that|which|and|or)\b)[\w.-]+\s+){0,4}?"
                       r"(?:flights?|planes?|aircraft|airplanes?|jets?|C-17s?|C-130s?|charters?)\b")
-ANAPHORIC_FLIGHT = _rx(r"^\W*(?:the (?:other )?(?:\w+ )?(?:flights?|planes?|aircraft|jets?)|the other (?:two|three|"
+ANAPHORIC_FLIGHT = caseless(r"^\W*(?:the (?:other )?(?:\w+ )?(?:flights?|planes?|aircraft|jets?)|the other (?:two|three|"
                        r"four|\d+)|(?:it|they) (?:landed|arrived|departed|took off))\b")
 FLIGHT_STATUS = [
-    ("refused", _rx(r"\b(?:rejected|rejects|reject|turned (?:\w+ )?away|turn (?:\w+ )?away|turning (?:\w+ )?away|"
+    ("refused", caseless(r"\b(?:rejected|rejects|reject|turned (?:\w+ )?away|turn (?:\w+ )?away|turning (?:\w+ )?away|"
                     r"blocked|blocks|barred|deny the entry|denied entry|"
                     r"denied|denies|refused|refuses|refuse|no longer accept|did not allow|didn't allow|would not allow|"
                     r"wouldn't allow|will not allow|won't allow|not (?:be )?allowed to land|could not land|"
                     r"(?:approval|permission|authori[sz]ation|clearance)\b[^.]{0,40}\b(?:withdrawn|revoked|"
                     r"denied|refused|rescinded)|withdrew (?:its |their )?(?:approval|permission|authori[sz]ation)|"
                     r"did not leave|never left)\b")),
-    ("cancelled", _rx(r"\b(?:cancell?ed|cancels|called off|scrap(?:ped|s)|grounded|postponed indefinitely|"
+    ("cancelled", caseless(r"\b(?:cancell?ed|cancels|called off|scrap(?:ped|s)|grounded|postponed indefinitely|"
                       r"(?:was|were|has been|have been) suspended|suspends)\b")),
-    ("diverted", _rx(r"\b(?:diverted|rerouted|re-routed|redirected|turned around|turn around|turned back|"
+    ("diverted", caseless(r"\b(?:diverted|rerouted|re-routed|redirected|turned around|turn around|turned back|"
                      r"forced to return|returned to (?:the )?(?:U\.?S\.?|United States|base)|made an unscheduled)\b")),
-    ("landed", _rx(r"\b(?:landed|landing in|lands|land at|land in|touched down|touches down|arrived|arrives|"
+    ("landed", caseless(r"\b(?:landed|landing in|lands|land at|land in|touched down|touches down|arrived|arrives|"
                    r"arriving|reached|disembark(?:ed|s)?|deplane[ds]?|got off|get off|step(?:ped|s)? off|"
                    r"leave (?:a|the) plane|left (?:a|the) plane|were received|was received|were flown|was flown|"
                    r"were deported to|were returned to|were repatriated|was deported to|flew (?:\w+ ){1,3}to|"
                    r"received (?:\w+ ){0,4}(?:flights?|planes?|charters?)|received \d[\d,]* |brought (?:\w+ ){1,4}"
                    r"(?:home|back|to)|took (?:\w+ ){1,3}to|have now taken|has now taken)\b")),
-    ("departed", _rx(r"\b(?:departed|departs|took off|takes off|left|leaves|on (?:its|their|the) way|en route|"
+    ("departed", caseless(r"\b(?:departed|departs|took off|takes off|left|leaves|on (?:its|their|the) way|en route|"
                      r"headed (?:to|for|back)|heading (?:to|for|back)|bound for|sent|carrying|"
                      r"transporting|with destination)\b")),
-    ("planned", _rx(r"\b(?:will|would|plans?|planning|planned|scheduled|expected|set to|is to|are to|"
+    ("planned", caseless(r"\b(?:will|would|plans?|planning|planned|scheduled|expected|set to|is to|are to|"
                     r"preparing|intends?|upcoming|to be deported)\b")),
 ]
-REFUSAL_ACT = _rx(r"\b(?:rejected|rejects|turned (?:\w+ )?away|turns (?:\w+ )?away|blocked|blocks|barred|bars|"
+REFUSAL_ACT = caseless(r"\b(?:rejected|rejects|turned (?:\w+ )?away|turns (?:\w+ )?away|blocked|blocks|barred|bars|"
                   r"denied|denies|refused to land|refuse to land)\b")
-FOLLOW_UP_NP = _rx(r"^\W*(?:the|these|those|both|all|it|they)\b(?:\s+[\w-]+){0,3}?\s*(?:flights?|planes?|aircraft|jets?|"
+FOLLOW_UP_NP = caseless(r"^\W*(?:the|these|those|both|all|it|they)\b(?:\s+[\w-]+){0,3}?\s*(?:flights?|planes?|aircraft|jets?|"
                    r"landed|arrived|departed)\b|\beach of the (?:\w+ )?(?:flights|planes)\b|\bthe first flight\b")
-STATED_POSITION = _rx(rf"\b{SPEECH}\b[^.]{{0,60}}\b(?:would|will|won't|wouldn't)\b(?:\s+not)?\b")
+STATED_POSITION = caseless(rf"\b{SPEECH}\b[^.]{{0,60}}\b(?:would|will|won't|wouldn't)\b(?:\s+not)?\b")
 
 
 def _destination(f: SentenceFeatures, deporter: str | None, ctx: Context, after: int = 0,
@@ -176,12 +173,12 @@ def _destination(f: SentenceFeatures, deporter: str | None, ctx: Context, after:
     return ctx.last_country, None
 
 
-SINGULAR_FLIGHT = _rx(r"\b(?:a|an|the|one|another|first|second|third|fourth|fifth|latest|last|single|this|its)\s+"
+SINGULAR_FLIGHT = caseless(r"\b(?:a|an|the|one|another|first|second|third|fourth|fifth|latest|last|single|this|its)\s+"
                       r"(?:(?!(?:of|to|for|with|and|from)\b)[\w.’'-]+\s+){0,4}?(?:flight|plane|aircraft|jet|airplane|"
                       r"airliner|charter|C-17|C-130|C-5|Boeing \d{3}|Airbus A\d{3})(?![\w-])(?!s\b)")
-PLURAL_FLIGHTS = _rx(r"\b(?:flights|planes|jets|airplanes|airliners|charters|C-17s|C-130s)\b")
-NTH_OF_N = _rx(r"\b(?:first|second|third|last|one) of (?:the )?(?:two|three|four|five|six|\d+)\b")
-OTHER_N = _rx(r"\bthe other (two|three|four|five|\d+)\b|\bboth (?:flights|planes)\b")
+PLURAL_FLIGHTS = caseless(r"\b(?:flights|planes|jets|airplanes|airliners|charters|C-17s|C-130s)\b")
+NTH_OF_N = caseless(r"\b(?:first|second|third|last|one) of (?:the )?(?:two|three|four|five|six|\d+)\b")
+OTHER_N = caseless(r"\bthe other (two|three|four|five|\d+)\b|\bboth (?:flights|planes)\b")
 _SMALL = {"two": 2, "three": 3, "four": 4, "five": 5}
 
 
@@ -197,7 +194,7 @@ def _flight_count(f: SentenceFeatures) -> int | None:
         return _SMALL.get(word) or int(word)
     if SINGULAR_FLIGHT.search(f.text) and not PLURAL_FLIGHTS.search(f.text):
         return 1
-    if re.search(r"\b(?:flight|plane|charter)\b(?!s)", f.text, re.I) and not PLURAL_FLIGHTS.search(f.text):
+    if isearch(r"\b(?:flight|plane|charter)\b(?!s)", f.text) and not PLURAL_FLIGHTS.search(f.text):
         return 1
     return None
 
@@ -207,32 +204,32 @@ def code_removal_flight(f: SentenceFeatures, ctx: Context) -> list[dict]:
         return []
     noun = FLIGHT_NOUN.search(f.text) or re.search(r"\bto fly\b|\bbe flown\b", f.text)
     anaphoric = ANAPHORIC_FLIGHT.search(f.text) and ctx.last_was_flight
-    people_landed = re.search(rf"\b(?:{PEOPLE_NOUNS}|deportees)\b[^.]{{0,60}}\b(?:landed|arrived|were flown)\b",
-                              f.text, re.I)
+    people_landed = isearch(rf"\b(?:{PEOPLE_NOUNS}|deportees)\b[^.]{{0,60}}\b(?:landed|arrived|were flown)\b",
+                              f.text)
     if not (noun or anaphoric or people_landed):
         return []
     status = next((name for name, pattern in FLIGHT_STATUS if pattern.search(f.text)), "unknown")
-    landing_refused = status == "refused" and re.search(r"\bto land\b|\blanding\b", f.text, re.I) \
+    landing_refused = status == "refused" and isearch(r"\bto land\b|\blanding\b", f.text) \
         and (f.carrier or f.countries)
     deportees = any(f.role(h) == "people" for h in f.countries) or re.search(r"\bto fly\b|\bbe flown\b", f.text)
     if not (f.deport_context or anaphoric or landing_refused or deportees or ctx.article_deport
             or OTHER_N.match(f.text.lstrip("\"“ "))):
         return []
-    if re.search(r"\b(?:moved|stationed|staged|positioned|deployed|dispatched) (?:[\w-]+ ){0,6}(?:to|at|in)\b", f.text, re.I) \
-            and not re.search(r"\b(?:carrying|with) (?:\w+ )?(?:migrants|deportees)", f.text, re.I):
+    if isearch(r"\b(?:moved|stationed|staged|positioned|deployed|dispatched) (?:[\w-]+ ){0,6}(?:to|at|in)\b", f.text) \
+            and not isearch(r"\b(?:carrying|with) (?:\w+ )?(?:migrants|deportees)", f.text):
         return []  # aircraft sent to a base: a military deployment, not a removal flight
     specific = SPECIFIC_FLIGHT.search(f.text) or anaphoric or people_landed
     if status in ("unknown", "planned") and not specific:
         return []  # "deportation flights" in general, or a stated intention: no flight is reported
-    if status == "planned" and STATED_POSITION.search(f.text) and not re.search(
-            r"\b(?:presidential|its own|our) (?:plane|aircraft)", f.text, re.I):
+    if status == "planned" and STATED_POSITION.search(f.text) and not isearch(
+            r"\b(?:presidential|its own|our) (?:plane|aircraft)", f.text):
         return []
     if status == "unknown" and not (f.counted or f.countries or f.places):
         return []
     if status == "refused":
         if re.match(r"\W*[“\"]", f.text):
             return []  # a quoted refusal is the government's stated position
-        if STATED_POSITION.search(f.text) and not re.search(r"\bdid not leave\b|\bnever left\b", f.text, re.I):
+        if STATED_POSITION.search(f.text) and not isearch(r"\bdid not leave\b|\bnever left\b", f.text):
             return []  # a government saying it would not allow flights is a diplomatic response (rule 2)
         if not (SPECIFIC_FLIGHT.search(f.text) or anaphoric or REFUSAL_ACT.search(f.text)):
             return []  # "refuse military flights" in general is a stated position, not a flight
@@ -258,7 +255,7 @@ def code_removal_flight(f: SentenceFeatures, ctx: Context) -> list[dict]:
     if not (partner or people or location or anaphoric):
         return []
     own_context = f.deport_context or deportees or anaphoric or landing_refused
-    if not own_context and (status == "unknown" or not partner or re.search(r"\bcrash", f.text, re.I)):
+    if not own_context and (status == "unknown" or not partner or isearch(r"\bcrash", f.text)):
         return []  # only the article is about removals: an unrelated flight (a crash, a trip)
     return [_record("removal_flight", status, f, deporter, p, location=location, carrier=f.carrier,
                     aircraft_type=";".join(f.aircraft) or None, flight_count=flight_count, people_count=people,
@@ -268,27 +265,27 @@ def code_removal_flight(f: SentenceFeatures, ctx: Context) -> list[dict]:
 # --- diplomatic_response ----------------------------------------------------------------------
 
 RESPONSE_STATUS = [
-    ("reversal", _rx(r"\b(?:backed down|backs down|back down|reversed (?:course|itself|its|his|her)|reverses|"
+    ("reversal", caseless(r"\b(?:backed down|backs down|back down|reversed (?:course|itself|its|his|her)|reverses|"
                      r"relented|caved|u-turn|climbed down|changed course|backtracked|later agreed|eventually agreed|"
                      r"agreed .{0,40}after (?:initially |first )?(?:refus|reject|block))")),
-    ("conditions", _rx(r"\b(?:only (?:accept|allow|receive|take)|on (?:the )?condition|provided that|as long as|"
+    ("conditions", caseless(r"\b(?:only (?:accept|allow|receive|take)|on (?:the )?condition|provided that|as long as|"
                        r"under (?:certain )?conditions|must be treated|only if|insisted? (?:that )?"
                        r"(?:deportees|migrants|they) (?:be|are|travel)|only on (?:civilian|commercial)|"
                        r"(?:civilian|commercial) (?:planes?|flights?|aircraft) only|without handcuffs|"
                        r"and not on military)")),
-    ("protest", _rx(r"\b(?:protest(?:ed|s|ing)?|condemn(?:ed|s|ing)?|denounc(?:ed|es|ing)|object(?:ed|s)|"
+    ("protest", caseless(r"\b(?:protest(?:ed|s|ing)?|condemn(?:ed|s|ing)?|denounc(?:ed|es|ing)|object(?:ed|s)|"
                     r"criticiz(?:ed|es)|criticis(?:ed|es)|outrage[ds]?|summon(?:ed|s) (?:the )?\S* ?ambassador|"
                     r"demand(?:ed|s) (?:an )?explanations?|flagrant disregard|degrading|called (?:it|the treatment) "
                     r"(?:unacceptable|humiliating)|unacceptable|humiliating|complain(?:ed|s)|rejection of the "
                     r"treatment|(?:energetic|strong|firm|categorical) rejection)\b")),
-    ("refusal", _rx(r"\b(?:(?:suspend|halt|stopp?)(?:ed|s)? (?:\w+ )?(?:repatriation|deportation|return) flights|"
+    ("refusal", caseless(r"\b(?:(?:suspend|halt|stopp?)(?:ed|s)? (?:\w+ )?(?:repatriation|deportation|return) flights|"
                     r"deny (?:the )?entry|denied (?:the )?entry|denied (?:a|the) request|no longer (?:accept|"
                     r"allow|receive|take)|refus(?:ed|es|e) to (?:accept|allow|receive|take|let|admit|land)|would not (?:allow|accept|"
                     r"receive|let|take)|will not (?:allow|accept|receive|let|take)|won't (?:allow|accept|receive|let|"
                     r"take)|wouldn't (?:allow|accept|let)|not (?:accept|allow|receive) (?:any )?(?:deport|migrant|"
                     r"flights|planes|military)|reject(?:ed|s)? (?:the )?(?:deportation|deportees|request|"
                     r"migrants|returns)|declined to (?:accept|receive|take))")),
-    ("acceptance", _rx(r"\b(?:agreed (?:\w+ ){0,4}?to (?:accept|receive|take|allow)|agrees to (?:accept|receive|take)|"
+    ("acceptance", caseless(r"\b(?:agreed (?:\w+ ){0,4}?to (?:accept|receive|take|allow)|agrees to (?:accept|receive|take)|"
                        r"will (?:accept|receive|take back)|would (?:accept|receive|take back)|accepted (?:the )?(?:return|"
                        r"deport|flights|migrants|repatriation)|welcomed back|ready to (?:receive|accept|take back)|"
                        r"willing to (?:receive|accept|take)|"
@@ -296,9 +293,9 @@ RESPONSE_STATUS = [
 ]
 
 
-def _stems(words: str) -> re.Pattern:
+def _stems(words: str) -> CaselessPattern:
     """A fast gate: any of these literal stems, as a prefix trie."""
-    return re.compile(_trie_pattern(sorted(set(words.split()))), re.I)
+    return caseless(_trie_pattern(sorted(set(words.split()))))
 
 
 RESPONSE_ANY = _stems("refus reject deny denie denied protest condemn denounc object critici outrage summon demand "
@@ -322,14 +319,14 @@ def code_diplomatic_response(f: SentenceFeatures, ctx: Context) -> list[dict]:
     if not responders:
         return []
     trigger = next(p for name, p in RESPONSE_STATUS if name == status).search(f.text)
-    if re.search(r"\b(?:opposition|critics|activists|rights groups|lawmakers|protesters|demonstrators|unions?)\b",
-                 f.text[:trigger.start()], re.I):
+    if isearch(r"\b(?:opposition|critics|activists|rights groups|lawmakers|protesters|demonstrators|unions?)\b",
+                 f.text[:trigger.start()]):
         return []  # not a government's position
     # the responding governments are the countries named before the verb (coordinated subjects);
     # when none is, the first named after it ("A flight to Brazil drew protests from its government")
     before = [h for h in responders if h.start < trigger.start()]
     chosen = before or responders[:1]
-    if status == "refusal" and re.search(r"\brefus\w* to allow\b[^.]*\bto land\b", f.text, re.I):
+    if status == "refusal" and isearch(r"\brefus\w* to allow\b[^.]*\bto land\b", f.text):
         chosen = chosen[:1]
     out = [_record("diplomatic_response", status, f, h.iso3, deporter) for h in chosen]
     # a reversal usually ends with acceptance, which is the same act: one record is enough
@@ -338,24 +335,24 @@ def code_diplomatic_response(f: SentenceFeatures, ctx: Context) -> list[dict]:
 
 # --- agreement --------------------------------------------------------------------------------
 
-AGREEMENT_NOUN = _rx(r"\b(?:agreements?|deals?|accords?|pacts?|arrangements?|memorandum of understanding|MOU|treaty|"
+AGREEMENT_NOUN = caseless(r"\b(?:agreements?|deals?|accords?|pacts?|arrangements?|memorandum of understanding|MOU|treaty|"
                      r"plan|partnership|scheme|proposal)\b")
 AGREEMENT_STATUS = [
-    ("abandoned", _rx(r"\b(?:scrapped|abandoned|ditched|dropped|ended|terminated|cancell?ed|did not start|didn't "
+    ("abandoned", caseless(r"\b(?:scrapped|abandoned|ditched|dropped|ended|terminated|cancell?ed|did not start|didn't "
                       r"start|never (?:started|got off|took off|took effect|flew)|collapsed|was voted out|"
                       r"ruled (?:it )?unlawful|struck down|tore up|torn up)\b")),
-    ("suspended", _rx(r"\b(?:suspended|paused|put on hold|halted|frozen|froze)\b")),
-    ("in_force", _rx(r"\b(?:under (?:the|this|that|a) (?:deal|agreement|arrangement|accord|pact)|in force|in effect|"
+    ("suspended", caseless(r"\b(?:suspended|paused|put on hold|halted|frozen|froze)\b")),
+    ("in_force", caseless(r"\b(?:under (?:the|this|that|a) (?:deal|agreement|arrangement|accord|pact)|in force|in effect|"
                      r"took effect|takes effect|first (?:flight|group|deportees)|implemented|already (?:been )?"
                      r"(?:sent|flown|received|deported))\b")),
-    ("signed", _rx(r"\b(?:signed|reached|struck|sealed|finali[sz]ed|clinched|concluded|agreed|agrees|"
+    ("signed", caseless(r"\b(?:signed|reached|struck|sealed|finali[sz]ed|clinched|concluded|agreed|agrees|"
                    r"will (?:accept|receive|take in|house)|would take in|would (?:accept|receive))\b")),
-    ("negotiating", _rx(r"\b(?:negotiat\w*|working on|works? (?:together )?with|in talks|talks|discuss\w*|seeking|"
+    ("negotiating", caseless(r"\b(?:negotiat\w*|working on|works? (?:together )?with|in talks|talks|discuss\w*|seeking|"
                         r"seeks|sought|try to reach|trying to reach|pursu\w+|exploring|approached|hopes?)\b")),
-    ("proposed", _rx(r"\b(?:propos\w+|offered|offers?|floated|suggested|plans? to send|would send|pitched|"
+    ("proposed", caseless(r"\b(?:propos\w+|offered|offers?|floated|suggested|plans? to send|would send|pitched|"
                      r"(?:has |have )?asked|requested|urged)\b")),
 ]
-RECEIVE_DEPORTEES = _rx(r"\b(?:return|repatriation|deportation) of (?:\w+ )?(?:nationals|citizens|migrants)\b|"
+RECEIVE_DEPORTEES = caseless(r"\b(?:return|repatriation|deportation) of (?:\w+ )?(?:nationals|citizens|migrants)\b|"
                         r"\b(?:accept|receive|take|host|house|admit|jail|serve as)\w*\b[^.]{0,60}\b(?:third[- ]country|"
                         r"non-citizens|nationals of other|other nationalities|any nationality|from other (?:countries|"
                         r"nations)|from third|third countries|non-\w+ (?:deportees|migrants)|(?:migrants|deportees|"
@@ -402,10 +399,10 @@ def code_agreement(f: SentenceFeatures, ctx: Context) -> list[dict]:
         named_arrangement = owner is not None and owner.end >= noun_start - 2  # "the Rwanda scheme"
         if not (f.deport_context or RECEIVE_DEPORTEES.search(text) or named_arrangement):
             continue
-        if re.search(r"\breceive (?:a|the|its|\w+ more)? ?(?:\w+ )?(?:flights?|planes?)\b", text, re.I):
+        if isearch(r"\breceive (?:a|the|its|\w+ more)? ?(?:\w+ )?(?:flights?|planes?)\b", text):
             continue  # receiving a flight is the flight itself
         if f.text[noun_start:noun_start + 4].lower() == "plan" and not RECEIVE_DEPORTEES.search(text) \
-                and not re.search(r"\bplan to (?:send|deport|transfer|fly)", text, re.I):
+                and not isearch(r"\bplan to (?:send|deport|transfer|fly)", text):
             continue
         status = next((name for name, pattern in AGREEMENT_STATUS if pattern.search(text)), None)
         if status is None:
@@ -430,23 +427,23 @@ def code_agreement(f: SentenceFeatures, ctx: Context) -> list[dict]:
 # --- coercive_measure -------------------------------------------------------------------------
 
 MEASURES = [
-    ("tariff", _rx(r"\btariffs?\b|\bduties\b|\blevies\b")),
-    ("visa_sanction", _rx(r"\bvisa (?:sanctions?|restrictions?|bans?|suspensions?|penalties)|(?:suspend|revoke|stop|"
+    ("tariff", caseless(r"\btariffs?\b|\bduties\b|\blevies\b")),
+    ("visa_sanction", caseless(r"\bvisa (?:sanctions?|restrictions?|bans?|suspensions?|penalties)|(?:suspend|revoke|stop|"
                           r"halt|restrict)\w* (?:\w+ ){0,3}visas?\b|\bvisas? (?:were|was|would be) (?:suspended|"
                           r"revoked)")),
-    ("travel_ban", _rx(r"\btravel bans?\b|\bentry bans?\b|\bbanned from (?:entering|travel)")),
-    ("financial_sanction", _rx(r"\b(?:financial|banking|treasury|economic) sanctions?\b|\bfreez\w+ (?:\w+ )?assets\b|"
+    ("travel_ban", caseless(r"\btravel bans?\b|\bentry bans?\b|\bbanned from (?:entering|travel)")),
+    ("financial_sanction", caseless(r"\b(?:financial|banking|treasury|economic) sanctions?\b|\bfreez\w+ (?:\w+ )?assets\b|"
                                r"\bsanctions? on (?:\w+ ){0,3}(?:banks|finances|remittances)")),
-    ("other", _rx(r"\bsanctions?\b|\bcut (?:off )?aid\b|\bsuspend\w* (?:\w+ )?aid\b|\bcustoms inspections\b|"
+    ("other", caseless(r"\bsanctions?\b|\bcut (?:off )?aid\b|\bsuspend\w* (?:\w+ )?aid\b|\bcustoms inspections\b|"
                   r"\bretaliat\w+|\bpunitive measures\b|\bconsequences\b")),
 ]
 MEASURE_STATUS = [
-    ("lifted", _rx(r"\b(?:lifted|lifts|dropped|rescinded|revoked|called off|withdrew|withdrawn|backed off|"
+    ("lifted", caseless(r"\b(?:lifted|lifts|dropped|rescinded|revoked|called off|withdrew|withdrawn|backed off|"
                    r"suspended the|paused|held in reserve|will not be (?:imposed|applied)|would not be|removed|"
                    r"averted)\b")),
-    ("threatened", _rx(r"\b(?:threat\w*|warn\w*|could (?:impose|face|slap)|would (?:impose|slap|face)|vow\w* to|"
+    ("threatened", caseless(r"\b(?:threat\w*|warn\w*|could (?:impose|face|slap)|would (?:impose|slap|face)|vow\w* to|"
                        r"if\b|unless|menac\w*|ultimatum|prepared to|raise (?:them )?to)\b")),
-    ("imposed", _rx(r"\b(?:impos\w+|announc\w+|order\w*|slapp\w+|levied|placed|put|ordered|authori[sz]ed|"
+    ("imposed", caseless(r"\b(?:impos\w+|announc\w+|order\w*|slapp\w+|levied|placed|put|ordered|authori[sz]ed|"
                     r"implement\w*|will (?:apply|take effect)|effective|retaliat\w+|hit)\b")),
 ]
 
@@ -464,14 +461,14 @@ def code_coercive_measure(f: SentenceFeatures, ctx: Context) -> list[dict]:
             found.append((measure, m.start(), m.end()))
     if not found or not (f.deport_context or ctx.deporter or "flights" in f.text):
         return []
-    if re.search(r"\b(?:steel|aluminum|aluminium|chips|semiconductor|autos?|lumber|dairy|reciprocal)\b", f.text, re.I) \
+    if isearch(r"\b(?:steel|aluminum|aluminium|chips|semiconductor|autos?|lumber|dairy|reciprocal)\b", f.text) \
             and not f.deport_context:
         return []
     rest = f.text
     for _, start, end in found:
         rest = rest[:start] + " " * (end - start) + rest[end:]
     status = next((name for name, pattern in MEASURE_STATUS if pattern.search(rest)), None)
-    if status is None and any(re.match(r"(?:suspend|revoke|stop|halt|restrict)", f.text[s:e], re.I)
+    if status is None and any(imatch(r"(?:suspend|revoke|stop|halt|restrict)", f.text[s:e])
                               for _, s, e in found):
         status = "imposed"
     if status is None:
@@ -495,17 +492,17 @@ def code_coercive_measure(f: SentenceFeatures, ctx: Context) -> list[dict]:
 
 # --- detention --------------------------------------------------------------------------------
 
-DETENTION_PLACE = _rx(r"\b(?:detention (?:camp|cent(?:er|re)|facilit\w+|site)s?|migrant (?:operations )?"
+DETENTION_PLACE = caseless(r"\b(?:detention (?:camp|cent(?:er|re)|facilit\w+|site)s?|migrant (?:operations )?"
                       r"(?:cent(?:er|re)|facilit\w+|camp)|holding (?:facilit\w+|cent(?:er|re))|prison|jail|"
                       r"mega-?prison|CECOT|camp|staging (?:base|area)|hotel|shelter|tent)")
 DETENTION_STATUS = [
-    ("closed", _rx(r"\b(?:closed|shut (?:down)?|emptied|cleared out|no longer (?:held|holding|houses))\b")),
-    ("announced", _rx(r"\b(?:unveil\w*|announc\w+|plans? (?:for|to)|will (?:open|build|house|hold)|to set up|"
+    ("closed", caseless(r"\b(?:closed|shut (?:down)?|emptied|cleared out|no longer (?:held|holding|houses))\b")),
+    ("announced", caseless(r"\b(?:unveil\w*|announc\w+|plans? (?:for|to)|will (?:open|build|house|hold)|to set up|"
                       r"directs?|could (?:\w+ )?hold|would (?:\w+ )?hold|will (?:\w+ )?hold)\b")),
-    ("operating", _rx(r"\b(?:are being held|were being held|is holding|are held|were held|was holding|held|housed|"
+    ("operating", caseless(r"\b(?:are being held|were being held|is holding|are held|were held|was holding|held|housed|"
                       r"housing|detained at|locked up|imprisoned|were transferred|were taken to|arrived at|"
                       r"are staying|remain(?:ed)?|currently|opened|has opened)\b")),
-    ("announced", _rx(r"\b(?:announc\w+|plans?|planned|will|would|to set up|set up|directs?|direct\w*|ordered|"
+    ("announced", caseless(r"\b(?:announc\w+|plans?|planned|will|would|to set up|set up|directs?|direct\w*|ordered|"
                       r"expan\w+|prepar\w+|build\w*|open\w*|we have|has|have|capacity|beds)\b")),
 ]
 def _detention_sites() -> dict[str, tuple[str, str | None]]:
@@ -525,7 +522,7 @@ def _site_hits() -> list[CountryHit]:
             for location, (operator, host) in DETENTION_SITES.items()]
 
 
-SITE_ANAPHOR = _rx(r"\bthe (?:facility|base|camp|center|centre|prison|site|compound)\b")
+SITE_ANAPHOR = caseless(r"\bthe (?:facility|base|camp|center|centre|prison|site|compound)\b")
 
 
 def code_detention(f: SentenceFeatures, ctx: Context) -> list[dict]:
@@ -537,11 +534,11 @@ def code_detention(f: SentenceFeatures, ctx: Context) -> list[dict]:
     generic = DETENTION_PLACE.search(f.text)
     if not (site or generic):
         return []
-    if not site and not (f.deport_context and re.search(r"\b(?:deport|migrant|detain|held|hold|beds|prisoners)",
-                                                        f.text, re.I)):
+    if not site and not (f.deport_context and isearch(r"\b(?:deport|migrant|detain|held|hold|beds|prisoners)",
+                                                        f.text)):
         return []
-    if site and not (f.deport_context or generic or re.search(r"\b(?:beds|held|hold|housed|detain|opened|open|"
-                                                               r"closed|inmates|prisoners|capacity)", f.text, re.I)):
+    if site and not (f.deport_context or generic or isearch(r"\b(?:beds|held|hold|housed|detain|opened|open|"
+                                                               r"closed|inmates|prisoners|capacity)", f.text)):
         return []
     status = next((name for name, pattern in DETENTION_STATUS if pattern.search(f.text)), None)
     if status is None:
@@ -566,11 +563,11 @@ def code_detention(f: SentenceFeatures, ctx: Context) -> list[dict]:
 
 # --- military_deployment ----------------------------------------------------------------------
 
-TROOPS = _rx(r"\b(?:troops|soldiers|marines|service ?members|National Guard|guardsmen|active[- ]duty|"
+TROOPS = caseless(r"\b(?:troops|soldiers|marines|service ?members|National Guard|guardsmen|active[- ]duty|"
              r"military personnel|armed forces)\b")
-DEPLOY_VERB = _rx(r"\b(?:deploy\w*|sent|send\w*|dispatch\w*|station\w*|moved|mov\w+ to|posted|assigned|"
+DEPLOY_VERB = caseless(r"\b(?:deploy\w*|sent|send\w*|dispatch\w*|station\w*|moved|mov\w+ to|posted|assigned|"
                   r"arriv\w+|position\w*|staged|mobiliz\w+|mobilis\w+|order\w* .{0,30}\bto\b)")
-DEPLOY_PLANNED = _rx(r"\b(?:will|would|intends?|plans?|planning|to send|to deploy|preparing|ordered|could|"
+DEPLOY_PLANNED = caseless(r"\b(?:will|would|intends?|plans?|planning|to send|to deploy|preparing|ordered|could|"
                      r"expected to|considering|proposed)\b")
 
 
@@ -578,15 +575,15 @@ def code_military_deployment(f: SentenceFeatures, ctx: Context) -> list[dict]:
     if not f.words & DEPLOYMENT_WORDS:
         return []
     troops = TROOPS.search(f.text)
-    military_aircraft = f.aircraft or re.search(r"\bmilitary (?:planes|aircraft|jets)\b", f.text, re.I)
+    military_aircraft = f.aircraft or isearch(r"\bmilitary (?:planes|aircraft|jets)\b", f.text)
     verb = DEPLOY_VERB.search(f.text)
     if not verb:
         return []
     out = []
-    to_border = re.search(r"\b(?:border|El Paso|San Diego|Fort Bliss|staging|base)\b", f.text, re.I)
-    carrying = re.search(r"\b(?:carrying|with) (?:\w+ ){0,3}(?:migrants|deportees|people|nationals)", f.text, re.I)
-    status = "planned" if DEPLOY_PLANNED.search(f.text[:verb.end() + 10]) and not re.search(
-        r"\b(?:were|was|have been|has been|had been) (?:\w+ )?(?:deployed|sent|moved|dispatched)", f.text, re.I) \
+    to_border = isearch(r"\b(?:border|El Paso|San Diego|Fort Bliss|staging|base)\b", f.text)
+    carrying = isearch(r"\b(?:carrying|with) (?:\w+ ){0,3}(?:migrants|deportees|people|nationals)", f.text)
+    status = "planned" if DEPLOY_PLANNED.search(f.text[:verb.end() + 10]) and not isearch(
+        r"\b(?:were|was|have been|has been|had been) (?:\w+ )?(?:deployed|sent|moved|dispatched)", f.text) \
         else "deployed"
     actor = next((h.iso3 for h in f.countries if f.role(h) not in ("destination", "people")), None) or ctx.deporter or US
     if troops and (to_border or f.deport_context):
@@ -594,9 +591,9 @@ def code_military_deployment(f: SentenceFeatures, ctx: Context) -> list[dict]:
         out.append(_record("military_deployment", status, f, actor, None,
                            people_count=int(people) if people else None,
                            people_qualifier=qualifier if people else None))
-    elif military_aircraft and to_border and not carrying and re.search(
-            r"\b(?:moved|mov\w+ to|deploy\w*|stationed|staged|positioned|sent|dispatched)\b", f.text, re.I) \
-            and not re.search(r"\bnot on military\b", f.text, re.I):
+    elif military_aircraft and to_border and not carrying and isearch(
+            r"\b(?:moved|mov\w+ to|deploy\w*|stationed|staged|positioned|sent|dispatched)\b", f.text) \
+            and not isearch(r"\bnot on military\b", f.text):
         planes = sum(c.value for c in f.counted if c.noun_class == "flights") + len(
             re.findall(r"\ban? (?:C-17|C-130|KC-135|C-5|C-40)\b", f.text)) or None
         location = next((p.location for p in f.places), None)
@@ -608,17 +605,17 @@ def code_military_deployment(f: SentenceFeatures, ctx: Context) -> list[dict]:
 
 # --- executive_action -------------------------------------------------------------------------
 
-EXEC_NOUN = _rx(r"\b(?:executive orders?|presidential (?:memorand\w+|proclamations?|orders?|decrees?)|proclamations?|"
+EXEC_NOUN = caseless(r"\b(?:executive orders?|presidential (?:memorand\w+|proclamations?|orders?|decrees?)|proclamations?|"
                 r"memorand(?:um|a)|national emergency|state of emergency|emergency declaration|implementing "
                 r"decisions|decrees?|Alien Enemies Act|executive actions?)\b")
 EXEC_STATUS = [
-    ("announced", _rx(r"\b(?:will|would|to) (?:sign|declare|issue|invoke|unveil)\b")),
-    ("blocked", _rx(r"\b(?:judge|court|justices?)\b[^.]{0,80}\b(?:block\w*|halt\w*|enjoin\w*|barr\w*|struck down|"
+    ("announced", caseless(r"\b(?:will|would|to) (?:sign|declare|issue|invoke|unveil)\b")),
+    ("blocked", caseless(r"\b(?:judge|court|justices?)\b[^.]{0,80}\b(?:block\w*|halt\w*|enjoin\w*|barr\w*|struck down|"
                     r"strikes down|paus\w*|stay\w*|ordered (?:the )?(?:\w+ )?(?:planes?|flights?|administration)"
                     r"[^.]{0,30}(?:turn around|return|halt|stop)|ruled)\b|\bblocked by (?:a )?(?:federal )?"
                     r"(?:judge|court)")),
-    ("signed", _rx(r"\b(?:signed|signs|issued|proclaimed|declared|invoked|invokes|enacted)\b")),
-    ("announced", _rx(r"\b(?:announc\w+|unveil\w+|will sign|plans? to sign|is expected to sign|directs?)\b")),
+    ("signed", caseless(r"\b(?:signed|signs|issued|proclaimed|declared|invoked|invokes|enacted)\b")),
+    ("announced", caseless(r"\b(?:announc\w+|unveil\w+|will sign|plans? to sign|is expected to sign|directs?)\b")),
 ]
 
 
@@ -626,16 +623,16 @@ def code_executive_action(f: SentenceFeatures, ctx: Context) -> list[dict]:
     if not f.words & EXECUTIVE_WORDS:
         return []
     noun = EXEC_NOUN.search(f.text)
-    judge = re.search(r"\b(?:judge|court)\b", f.text, re.I)
+    judge = isearch(r"\b(?:judge|court)\b", f.text)
     if not (noun or judge):
         return []
     status = next((name for name, pattern in EXEC_STATUS if pattern.search(f.text)), None)
     if status is None or (status != "blocked" and not noun):
         return []
-    if status == "announced" and re.search(r"\bdirects?\b", f.text, re.I) and re.search(r"\bbeds\b", f.text):
+    if status == "announced" and isearch(r"\bdirects?\b", f.text) and re.search(r"\bbeds\b", f.text):
         return []  # "the memorandum directs ... 30,000 beds": the record is the detention it orders
-    if not (f.deport_context or re.search(r"border|immigra|emergency|Alien Enemies|refugee|asylum|birthright|"
-                                          r"citizenship|planes|flights", f.text, re.I)):
+    if not (f.deport_context or isearch(r"border|immigra|emergency|Alien Enemies|refugee|asylum|birthright|"
+                                          r"citizenship|planes|flights", f.text)):
         return []
     if noun and noun.group(0).lower().startswith("memorand") and len(_unique(f.countries)) >= 2:
         return []  # a memorandum between two countries is an agreement
@@ -687,7 +684,7 @@ retaliat punitive consequences detention detain camp facilit center centre priso
 beds held hold troops soldiers marines service guard active-duty personnel armed military executive presidential
 proclamation emergency decision decree alien judge court
 """
-ANY_TRIGGER = re.compile(_trie_pattern(sorted(set(_TRIGGER_STEMS.split()) | {"will not", "would not"})), re.I)
+ANY_TRIGGER = caseless(_trie_pattern(sorted(set(_TRIGGER_STEMS.split()) | {"will not", "would not"})))
 
 
 def code_sentence(f: SentenceFeatures, ctx: Context) -> list[dict]:
