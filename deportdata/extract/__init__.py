@@ -59,7 +59,7 @@ def _clauses(f: SentenceFeatures, published: dt.date | None) -> list[SentenceFea
 # A refusal followed by an alternative offer is acceptance on terms ("will not accept military
 # flights, but we will send our presidential plane").
 CONDITIONAL_ALTERNATIVE = caseless(r"\bnot (?:accept|allow|receive)\b[^.]*\bbut\b[^.]*\b(?:send|accept|receive|"
-                                     r"civilian|commercial|presidential)\b")
+                                   r"civilian|commercial|presidential)\b")
 _FILLABLE = ("carrier", "aircraft_type", "flight_count", "people_count", "people_qualifier", "location")
 
 
@@ -120,7 +120,7 @@ def extract_mentions(article_id: str, body: str, paragraph_starts: tuple[int, ..
         previous_paragraph = sentence.paragraph
         named = {h.iso3 for h in f.countries + f.places}
         records = [rec for clause in _clauses(f, published) for rec in code_sentence(clause, ctx)]
-        if CONDITIONAL_ALTERNATIVE.search(f.text):
+        if records and CONDITIONAL_ALTERNATIVE.search(f.text):
             for rec in records:
                 if rec["event_type"] == "diplomatic_response" and rec["status"] == "refusal":
                     rec["status"] = "conditions"

@@ -9,7 +9,7 @@ from functools import cached_property
 
 from deportdata.extract.caseless import caseless, imatch
 from deportdata.extract.dates import UNKNOWN, EventDate, find_dates
-from deportdata.extract.gazetteer import CountryHit, default_gazetteer
+from deportdata.extract.gazetteer import CountryHit, _trie_pattern, default_gazetteer
 from deportdata.extract.numbers import find_counts
 
 PEOPLE_NOUNS = (r"migrants?|deportees?|people|persons?|individuals|nationals|citizens|immigrants?|passengers|members|"
@@ -38,26 +38,28 @@ AIRCRAFT_RE = re.compile(
     r"B-?7\d7|737|757|767)s?\b")
 CARRIER_PATTERNS = [
     ("government", caseless(r"presidential (?:plane|aircraft|jet)|(?:government|state|official) (?:plane|aircraft|"
-                              r"jets?)|own (?:plane|aircraft|jets?)|Air Force One")),
+                            r"jets?)|own (?:plane|aircraft|jets?)|Air Force One")),
     ("military", caseless(r"\bmilitary\b|C-17|C-130|air force|Globemaster|Hercules")),
     ("charter", caseless(r"\bcharter(?:ed)?\b|GlobalX|Avelo|iAero|World Atlantic|Eastern Air Express|"
-                           r"Omni Air|CSI Aviation")),
+                         r"Omni Air|CSI Aviation")),
     ("commercial", caseless(r"\b(?:commercial|civilian|scheduled|passenger) (?:flights?|planes?|aircraft|"
-                              r"airlines?|jets?)|\bcommercial\b")),
+                            r"airlines?|jets?)|\bcommercial\b")),
 ]
 _DEST_CUE = caseless(r"(?:\bto|\binto|\bin|\bfor|\bbound for|\bback to|\btoward|\btowards|\bat|\breached|"
-                       r"\blanded in|\barrived in|\bwith destination|\bdestined for)(?: the)?\s*$")
+                     r"\blanded in|\barrived in|\bwith destination|\bdestined for)(?: the)?\s*$")
 # "from X" marks the deporting country after a removal word ("deported from the U.S.", "a flight
 # from Mexico"), but the people's origin after a people noun ("five men from Vietnam").
 _ORIGIN_CUE = caseless(r"(?:\b(?:deport\w*|flights?|planes?|aircraft|jets?|charters?|removed|expelled|returned|"
-                         r"departed|took off|left|sent back|flown|arriv\w+|came|coming)\b[^,;.]{0,20}\bfrom|"
-                         r"\bout of|\bleft)(?: the)?\s*$")
+                       r"departed|took off|left|sent back|flown|arriv\w+|came|coming)\b[^,;.]{0,20}\bfrom|"
+                       r"\bout of|\bleft)(?: the)?\s*$")
 _PEOPLE_FROM_CUE = caseless(rf"(?:{PEOPLE_NOUNS}|deportees)\b[^;.]{{0,30}}\bfrom(?: the)?\s*$")
-DEPORT_RE = caseless(r"deport|migrant|immigra|asylum|\bremovals?\b|repatriat|expel|expuls|returnees|"
-                       r"illegal aliens|\baliens\b|undocumented|detainee|nationals|\bICE\b|shackle|handcuff|"
-                       r"third[- ]country|\bcitizens\b|compatriots|\breturned\b")
+# Words that put a sentence in the context of removals: stems anywhere in a word ("deport",
+# "immigra"), a few whole words; one prefix trie, so the search costs a few branches per character.
+_DEPORT_STEMS = ("deport migrant immigra asylum repatriat expel expuls returnees undocumented detainee nationals "
+                 "shackle handcuff compatriots").split() + ["illegal aliens", "third-country", "third country"]
+DEPORT_RE = caseless(r"\b(?:removals?|aliens|ice|citizens|returned)\b|" + _trie_pattern(sorted(_DEPORT_STEMS)))
 FUTURE_RE = caseless(r"\b(?:will|would|plans? to|planning|planned|scheduled|expected to|set to|is to|are to|"
-                       r"intends? to|intend|preparing to|prepares|going to|to be deported|upcoming)\b")
+                     r"intends? to|intend|preparing to|prepares|going to|to be deported|upcoming)\b")
 
 
 @dataclass(frozen=True)
@@ -201,15 +203,15 @@ def clause_spans(text: str) -> list[tuple[int, int]]:
 
 
 _FUTURE_BEFORE_DATE = caseless(r"\b(?:will|is (?:scheduled|set|expected|due) to|are (?:scheduled|set|expected|due) to|"
-                                 r"is expected|are expected|next|upcoming)\b[^.]{0,110}$")
+                               r"is expected|are expected|next|upcoming)\b[^.]{0,110}$")
 
 
 _TOKEN = re.compile(r"[\w’'-]+")
 _LIST_JOINER = re.compile(r"\s*(?:,|and|, and|or)\s*")
 _ANY_NUMBER = caseless(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|twenty|thirty|"
-                         r"forty|fifty|sixty|seventy|eighty|ninety|hundred|dozen|both|single|a|an|another)\b")
+                       r"forty|fifty|sixty|seventy|eighty|ninety|hundred|dozen|both|single|a|an|another)\b")
 _ANY_DATE = caseless(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|Mon|Tue|Wed|Thu|Fri|Sat|Sun|"
-                       r"yesterday|today|tonight|week|month|year|day before|previous day|20\d\d)")
+                     r"yesterday|today|tonight|week|month|year|day before|previous day|20\d\d)")
 
 
 def sentence_features(text: str, start: int, paragraph: int, published: dt.date | None) -> SentenceFeatures:

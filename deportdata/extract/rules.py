@@ -31,9 +31,9 @@ class Context:
 # --- shared helpers ---------------------------------------------------------------------------
 
 QUESTION_OR_HYPOTHETICAL = caseless(r"^\W*(?:if|unless|whether|should|were|what if|imagine|suppose)\b|\?\W*$|"
-                               r"\b(?:hypothetical|could have|would have|might have)\b")
+                                    r"\b(?:hypothetical|could have|would have|might have)\b")
 OTHER_ERA = caseless(r"\b(?:in|since|during|from) (?:19\d\d|200\d|201\d|the (?:19|20)\d0s)\b|\bfirst term\b|"
-                r"\bdecades? ago\b|\bhistorically\b|\bin the past\b|\bprevious administration")
+                     r"\bdecades? ago\b|\bhistorically\b|\bin the past\b|\bprevious administration")
 SPEECH = r"(?:said|says|announced|declared|posted|stated|wrote|tweeted|vowed|insisted|warned|told|added|argued)"
 
 
@@ -80,7 +80,7 @@ def _deporter(f: SentenceFeatures, ctx: Context) -> str | None:
         if f.role(h) == "origin":
             return h.iso3
     deporting = caseless(r"^\W*(?:has |have |had )?(?:deported|expelled|repatriated|deports|flew|flies|sent|returned|"
-                    r"removed)\b")
+                         r"removed)\b")
     for h in f.countries:
         if deporting.match(f.text[h.end:h.end + 30]) and not f.role(h):
             return h.iso3
@@ -111,39 +111,39 @@ def _count_of(f: SentenceFeatures, noun_class: str) -> tuple[float | None, str |
 
 FLIGHT_NOUN = caseless(r"\b(?:flights?|planes?|aircraft|airplanes?|jets?|airliners?|C-17s?|C-130s?|charters?)\b")
 SPECIFIC_FLIGHT = caseless(r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|a|an|the|both|another|first|"
-                      r"second|third|latest|last|this|that|these|those|its|their)\s+"
-                      r"(?:(?!(?:on|of|in|to|for|with|by|from|that|which|and|or)\b)[\w.-]+\s+){0,4}?"
-                      r"(?:flights?|planes?|aircraft|airplanes?|jets?|C-17s?|C-130s?|charters?)\b")
+                           r"second|third|latest|last|this|that|these|those|its|their)\s+"
+                           r"(?:(?!(?:on|of|in|to|for|with|by|from|that|which|and|or)\b)[\w.-]+\s+){0,4}?"
+                           r"(?:flights?|planes?|aircraft|airplanes?|jets?|C-17s?|C-130s?|charters?)\b")
 ANAPHORIC_FLIGHT = caseless(r"^\W*(?:the (?:other )?(?:\w+ )?(?:flights?|planes?|aircraft|jets?)|the other (?:two|three|"
-                       r"four|\d+)|(?:it|they) (?:landed|arrived|departed|took off))\b")
+                            r"four|\d+)|(?:it|they) (?:landed|arrived|departed|took off))\b")
 FLIGHT_STATUS = [
     ("refused", caseless(r"\b(?:rejected|rejects|reject|turned (?:\w+ )?away|turn (?:\w+ )?away|turning (?:\w+ )?away|"
-                    r"blocked|blocks|barred|deny the entry|denied entry|"
-                    r"denied|denies|refused|refuses|refuse|no longer accept|did not allow|didn't allow|would not allow|"
-                    r"wouldn't allow|will not allow|won't allow|not (?:be )?allowed to land|could not land|"
-                    r"(?:approval|permission|authori[sz]ation|clearance)\b[^.]{0,40}\b(?:withdrawn|revoked|"
-                    r"denied|refused|rescinded)|withdrew (?:its |their )?(?:approval|permission|authori[sz]ation)|"
-                    r"did not leave|never left)\b")),
+                         r"blocked|blocks|barred|deny the entry|denied entry|"
+                         r"denied|denies|refused|refuses|refuse|no longer accept|did not allow|didn't allow|would not allow|"
+                         r"wouldn't allow|will not allow|won't allow|not (?:be )?allowed to land|could not land|"
+                         r"(?:approval|permission|authori[sz]ation|clearance)\b[^.]{0,40}\b(?:withdrawn|revoked|"
+                         r"denied|refused|rescinded)|withdrew (?:its |their )?(?:approval|permission|authori[sz]ation)|"
+                         r"did not leave|never left)\b")),
     ("cancelled", caseless(r"\b(?:cancell?ed|cancels|called off|scrap(?:ped|s)|grounded|postponed indefinitely|"
-                      r"(?:was|were|has been|have been) suspended|suspends)\b")),
+                           r"(?:was|were|has been|have been) suspended|suspends)\b")),
     ("diverted", caseless(r"\b(?:diverted|rerouted|re-routed|redirected|turned around|turn around|turned back|"
-                     r"forced to return|returned to (?:the )?(?:U\.?S\.?|United States|base)|made an unscheduled)\b")),
+                          r"forced to return|returned to (?:the )?(?:U\.?S\.?|United States|base)|made an unscheduled)\b")),
     ("landed", caseless(r"\b(?:landed|landing in|lands|land at|land in|touched down|touches down|arrived|arrives|"
-                   r"arriving|reached|disembark(?:ed|s)?|deplane[ds]?|got off|get off|step(?:ped|s)? off|"
-                   r"leave (?:a|the) plane|left (?:a|the) plane|were received|was received|were flown|was flown|"
-                   r"were deported to|were returned to|were repatriated|was deported to|flew (?:\w+ ){1,3}to|"
-                   r"received (?:\w+ ){0,4}(?:flights?|planes?|charters?)|received \d[\d,]* |brought (?:\w+ ){1,4}"
-                   r"(?:home|back|to)|took (?:\w+ ){1,3}to|have now taken|has now taken)\b")),
+                        r"arriving|reached|disembark(?:ed|s)?|deplane[ds]?|got off|get off|step(?:ped|s)? off|"
+                        r"leave (?:a|the) plane|left (?:a|the) plane|were received|was received|were flown|was flown|"
+                        r"were deported to|were returned to|were repatriated|was deported to|flew (?:\w+ ){1,3}to|"
+                        r"received (?:\w+ ){0,4}(?:flights?|planes?|charters?)|received \d[\d,]* |brought (?:\w+ ){1,4}"
+                        r"(?:home|back|to)|took (?:\w+ ){1,3}to|have now taken|has now taken)\b")),
     ("departed", caseless(r"\b(?:departed|departs|took off|takes off|left|leaves|on (?:its|their|the) way|en route|"
-                     r"headed (?:to|for|back)|heading (?:to|for|back)|bound for|sent|carrying|"
-                     r"transporting|with destination)\b")),
+                          r"headed (?:to|for|back)|heading (?:to|for|back)|bound for|sent|carrying|"
+                          r"transporting|with destination)\b")),
     ("planned", caseless(r"\b(?:will|would|plans?|planning|planned|scheduled|expected|set to|is to|are to|"
-                    r"preparing|intends?|upcoming|to be deported)\b")),
+                         r"preparing|intends?|upcoming|to be deported)\b")),
 ]
 REFUSAL_ACT = caseless(r"\b(?:rejected|rejects|turned (?:\w+ )?away|turns (?:\w+ )?away|blocked|blocks|barred|bars|"
-                  r"denied|denies|refused to land|refuse to land)\b")
+                       r"denied|denies|refused to land|refuse to land)\b")
 FOLLOW_UP_NP = caseless(r"^\W*(?:the|these|those|both|all|it|they)\b(?:\s+[\w-]+){0,3}?\s*(?:flights?|planes?|aircraft|jets?|"
-                   r"landed|arrived|departed)\b|\beach of the (?:\w+ )?(?:flights|planes)\b|\bthe first flight\b")
+                        r"landed|arrived|departed)\b|\beach of the (?:\w+ )?(?:flights|planes)\b|\bthe first flight\b")
 STATED_POSITION = caseless(rf"\b{SPEECH}\b[^.]{{0,60}}\b(?:would|will|won't|wouldn't)\b(?:\s+not)?\b")
 
 
@@ -174,8 +174,8 @@ def _destination(f: SentenceFeatures, deporter: str | None, ctx: Context, after:
 
 
 SINGULAR_FLIGHT = caseless(r"\b(?:a|an|the|one|another|first|second|third|fourth|fifth|latest|last|single|this|its)\s+"
-                      r"(?:(?!(?:of|to|for|with|and|from)\b)[\w.’'-]+\s+){0,4}?(?:flight|plane|aircraft|jet|airplane|"
-                      r"airliner|charter|C-17|C-130|C-5|Boeing \d{3}|Airbus A\d{3})(?![\w-])(?!s\b)")
+                           r"(?:(?!(?:of|to|for|with|and|from)\b)[\w.’'-]+\s+){0,4}?(?:flight|plane|aircraft|jet|airplane|"
+                           r"airliner|charter|C-17|C-130|C-5|Boeing \d{3}|Airbus A\d{3})(?![\w-])(?!s\b)")
 PLURAL_FLIGHTS = caseless(r"\b(?:flights|planes|jets|airplanes|airliners|charters|C-17s|C-130s)\b")
 NTH_OF_N = caseless(r"\b(?:first|second|third|last|one) of (?:the )?(?:two|three|four|five|six|\d+)\b")
 OTHER_N = caseless(r"\bthe other (two|three|four|five|\d+)\b|\bboth (?:flights|planes)\b")
@@ -266,30 +266,30 @@ def code_removal_flight(f: SentenceFeatures, ctx: Context) -> list[dict]:
 
 RESPONSE_STATUS = [
     ("reversal", caseless(r"\b(?:backed down|backs down|back down|reversed (?:course|itself|its|his|her)|reverses|"
-                     r"relented|caved|u-turn|climbed down|changed course|backtracked|later agreed|eventually agreed|"
-                     r"agreed .{0,40}after (?:initially |first )?(?:refus|reject|block))")),
+                          r"relented|caved|u-turn|climbed down|changed course|backtracked|later agreed|eventually agreed|"
+                          r"agreed .{0,40}after (?:initially |first )?(?:refus|reject|block))")),
     ("conditions", caseless(r"\b(?:only (?:accept|allow|receive|take)|on (?:the )?condition|provided that|as long as|"
-                       r"under (?:certain )?conditions|must be treated|only if|insisted? (?:that )?"
-                       r"(?:deportees|migrants|they) (?:be|are|travel)|only on (?:civilian|commercial)|"
-                       r"(?:civilian|commercial) (?:planes?|flights?|aircraft) only|without handcuffs|"
-                       r"and not on military)")),
+                            r"under (?:certain )?conditions|must be treated|only if|insisted? (?:that )?"
+                            r"(?:deportees|migrants|they) (?:be|are|travel)|only on (?:civilian|commercial)|"
+                            r"(?:civilian|commercial) (?:planes?|flights?|aircraft) only|without handcuffs|"
+                            r"and not on military)")),
     ("protest", caseless(r"\b(?:protest(?:ed|s|ing)?|condemn(?:ed|s|ing)?|denounc(?:ed|es|ing)|object(?:ed|s)|"
-                    r"criticiz(?:ed|es)|criticis(?:ed|es)|outrage[ds]?|summon(?:ed|s) (?:the )?\S* ?ambassador|"
-                    r"demand(?:ed|s) (?:an )?explanations?|flagrant disregard|degrading|called (?:it|the treatment) "
-                    r"(?:unacceptable|humiliating)|unacceptable|humiliating|complain(?:ed|s)|rejection of the "
-                    r"treatment|(?:energetic|strong|firm|categorical) rejection)\b")),
+                         r"criticiz(?:ed|es)|criticis(?:ed|es)|outrage[ds]?|summon(?:ed|s) (?:the )?\S* ?ambassador|"
+                         r"demand(?:ed|s) (?:an )?explanations?|flagrant disregard|degrading|called (?:it|the treatment) "
+                         r"(?:unacceptable|humiliating)|unacceptable|humiliating|complain(?:ed|s)|rejection of the "
+                         r"treatment|(?:energetic|strong|firm|categorical) rejection)\b")),
     ("refusal", caseless(r"\b(?:(?:suspend|halt|stopp?)(?:ed|s)? (?:\w+ )?(?:repatriation|deportation|return) flights|"
-                    r"deny (?:the )?entry|denied (?:the )?entry|denied (?:a|the) request|no longer (?:accept|"
-                    r"allow|receive|take)|refus(?:ed|es|e) to (?:accept|allow|receive|take|let|admit|land)|would not (?:allow|accept|"
-                    r"receive|let|take)|will not (?:allow|accept|receive|let|take)|won't (?:allow|accept|receive|let|"
-                    r"take)|wouldn't (?:allow|accept|let)|not (?:accept|allow|receive) (?:any )?(?:deport|migrant|"
-                    r"flights|planes|military)|reject(?:ed|s)? (?:the )?(?:deportation|deportees|request|"
-                    r"migrants|returns)|declined to (?:accept|receive|take))")),
+                         r"deny (?:the )?entry|denied (?:the )?entry|denied (?:a|the) request|no longer (?:accept|"
+                         r"allow|receive|take)|refus(?:ed|es|e) to (?:accept|allow|receive|take|let|admit|land)|would not (?:allow|accept|"
+                         r"receive|let|take)|will not (?:allow|accept|receive|let|take)|won't (?:allow|accept|receive|let|"
+                         r"take)|wouldn't (?:allow|accept|let)|not (?:accept|allow|receive) (?:any )?(?:deport|migrant|"
+                         r"flights|planes|military)|reject(?:ed|s)? (?:the )?(?:deportation|deportees|request|"
+                         r"migrants|returns)|declined to (?:accept|receive|take))")),
     ("acceptance", caseless(r"\b(?:agreed (?:\w+ ){0,4}?to (?:accept|receive|take|allow)|agrees to (?:accept|receive|take)|"
-                       r"will (?:accept|receive|take back)|would (?:accept|receive|take back)|accepted (?:the )?(?:return|"
-                       r"deport|flights|migrants|repatriation)|welcomed back|ready to (?:receive|accept|take back)|"
-                       r"willing to (?:receive|accept|take)|"
-                       r"sent (?:its|their) (?:own )?(?:presidential )?(?:plane|aircraft|jets?))")),
+                            r"will (?:accept|receive|take back)|would (?:accept|receive|take back)|accepted (?:the )?(?:return|"
+                            r"deport|flights|migrants|repatriation)|welcomed back|ready to (?:receive|accept|take back)|"
+                            r"willing to (?:receive|accept|take)|"
+                            r"sent (?:its|their) (?:own )?(?:presidential )?(?:plane|aircraft|jets?))")),
 ]
 
 
@@ -336,28 +336,28 @@ def code_diplomatic_response(f: SentenceFeatures, ctx: Context) -> list[dict]:
 # --- agreement --------------------------------------------------------------------------------
 
 AGREEMENT_NOUN = caseless(r"\b(?:agreements?|deals?|accords?|pacts?|arrangements?|memorandum of understanding|MOU|treaty|"
-                     r"plan|partnership|scheme|proposal)\b")
+                          r"plan|partnership|scheme|proposal)\b")
 AGREEMENT_STATUS = [
     ("abandoned", caseless(r"\b(?:scrapped|abandoned|ditched|dropped|ended|terminated|cancell?ed|did not start|didn't "
-                      r"start|never (?:started|got off|took off|took effect|flew)|collapsed|was voted out|"
-                      r"ruled (?:it )?unlawful|struck down|tore up|torn up)\b")),
+                           r"start|never (?:started|got off|took off|took effect|flew)|collapsed|was voted out|"
+                           r"ruled (?:it )?unlawful|struck down|tore up|torn up)\b")),
     ("suspended", caseless(r"\b(?:suspended|paused|put on hold|halted|frozen|froze)\b")),
     ("in_force", caseless(r"\b(?:under (?:the|this|that|a) (?:deal|agreement|arrangement|accord|pact)|in force|in effect|"
-                     r"took effect|takes effect|first (?:flight|group|deportees)|implemented|already (?:been )?"
-                     r"(?:sent|flown|received|deported))\b")),
+                          r"took effect|takes effect|first (?:flight|group|deportees)|implemented|already (?:been )?"
+                          r"(?:sent|flown|received|deported))\b")),
     ("signed", caseless(r"\b(?:signed|reached|struck|sealed|finali[sz]ed|clinched|concluded|agreed|agrees|"
-                   r"will (?:accept|receive|take in|house)|would take in|would (?:accept|receive))\b")),
+                        r"will (?:accept|receive|take in|house)|would take in|would (?:accept|receive))\b")),
     ("negotiating", caseless(r"\b(?:negotiat\w*|working on|works? (?:together )?with|in talks|talks|discuss\w*|seeking|"
-                        r"seeks|sought|try to reach|trying to reach|pursu\w+|exploring|approached|hopes?)\b")),
+                             r"seeks|sought|try to reach|trying to reach|pursu\w+|exploring|approached|hopes?)\b")),
     ("proposed", caseless(r"\b(?:propos\w+|offered|offers?|floated|suggested|plans? to send|would send|pitched|"
-                     r"(?:has |have )?asked|requested|urged)\b")),
+                          r"(?:has |have )?asked|requested|urged)\b")),
 ]
 RECEIVE_DEPORTEES = caseless(r"\b(?:return|repatriation|deportation) of (?:\w+ )?(?:nationals|citizens|migrants)\b|"
-                        r"\b(?:accept|receive|take|host|house|admit|jail|serve as)\w*\b[^.]{0,60}\b(?:third[- ]country|"
-                        r"non-citizens|nationals of other|other nationalities|any nationality|from other (?:countries|"
-                        r"nations)|from third|third countries|non-\w+ (?:deportees|migrants)|(?:migrants|deportees|"
-                        r"people|criminals|prisoners) (?:deported )?from (?:the )?(?:U\.?S\.?|United States|America))\b|"
-                        r"\bsend\b[^.]{0,40}\bmigrants\b[^.]{0,20}\bto\b|\bbridge\b[^.]{0,20}\bcountry")
+                             r"\b(?:accept|receive|take|host|house|admit|jail|serve as)\w*\b[^.]{0,60}\b(?:third[- ]country|"
+                             r"non-citizens|nationals of other|other nationalities|any nationality|from other (?:countries|"
+                             r"nations)|from third|third countries|non-\w+ (?:deportees|migrants)|(?:migrants|deportees|"
+                             r"people|criminals|prisoners) (?:deported )?from (?:the )?(?:U\.?S\.?|United States|America))\b|"
+                             r"\bsend\b[^.]{0,40}\bmigrants\b[^.]{0,20}\bto\b|\bbridge\b[^.]{0,20}\bcountry")
 
 
 def _agreement_pairs(owner: CountryHit | None, others: list[CountryHit], deporter: str | None,
@@ -380,7 +380,9 @@ def code_agreement(f: SentenceFeatures, ctx: Context) -> list[dict]:
     """One record per arrangement named in the sentence ("Trump's proposal to work with El Salvador
     ... the British plan to send migrants to Rwanda, which did not start")."""
     receive = RECEIVE_DEPORTEES.search(f.text)
-    nouns = [m for m in AGREEMENT_NOUN.finditer(f.text)]
+    nouns = list(AGREEMENT_NOUN.finditer(f.text))
+    if not (nouns or receive):
+        return []
     deporter = _deporter(f, ctx) or US
     hits = _unique(f.countries) if len(nouns) <= 1 else f.countries
     owners = [next((h for h in reversed(hits) if noun.start() - 28 <= h.end <= noun.start()), None) for noun in nouns]
@@ -429,22 +431,22 @@ def code_agreement(f: SentenceFeatures, ctx: Context) -> list[dict]:
 MEASURES = [
     ("tariff", caseless(r"\btariffs?\b|\bduties\b|\blevies\b")),
     ("visa_sanction", caseless(r"\bvisa (?:sanctions?|restrictions?|bans?|suspensions?|penalties)|(?:suspend|revoke|stop|"
-                          r"halt|restrict)\w* (?:\w+ ){0,3}visas?\b|\bvisas? (?:were|was|would be) (?:suspended|"
-                          r"revoked)")),
+                               r"halt|restrict)\w* (?:\w+ ){0,3}visas?\b|\bvisas? (?:were|was|would be) (?:suspended|"
+                               r"revoked)")),
     ("travel_ban", caseless(r"\btravel bans?\b|\bentry bans?\b|\bbanned from (?:entering|travel)")),
     ("financial_sanction", caseless(r"\b(?:financial|banking|treasury|economic) sanctions?\b|\bfreez\w+ (?:\w+ )?assets\b|"
-                               r"\bsanctions? on (?:\w+ ){0,3}(?:banks|finances|remittances)")),
+                                    r"\bsanctions? on (?:\w+ ){0,3}(?:banks|finances|remittances)")),
     ("other", caseless(r"\bsanctions?\b|\bcut (?:off )?aid\b|\bsuspend\w* (?:\w+ )?aid\b|\bcustoms inspections\b|"
-                  r"\bretaliat\w+|\bpunitive measures\b|\bconsequences\b")),
+                       r"\bretaliat\w+|\bpunitive measures\b|\bconsequences\b")),
 ]
 MEASURE_STATUS = [
     ("lifted", caseless(r"\b(?:lifted|lifts|dropped|rescinded|revoked|called off|withdrew|withdrawn|backed off|"
-                   r"suspended the|paused|held in reserve|will not be (?:imposed|applied)|would not be|removed|"
-                   r"averted)\b")),
+                        r"suspended the|paused|held in reserve|will not be (?:imposed|applied)|would not be|removed|"
+                        r"averted)\b")),
     ("threatened", caseless(r"\b(?:threat\w*|warn\w*|could (?:impose|face|slap)|would (?:impose|slap|face)|vow\w* to|"
-                       r"if\b|unless|menac\w*|ultimatum|prepared to|raise (?:them )?to)\b")),
+                            r"if\b|unless|menac\w*|ultimatum|prepared to|raise (?:them )?to)\b")),
     ("imposed", caseless(r"\b(?:impos\w+|announc\w+|order\w*|slapp\w+|levied|placed|put|ordered|authori[sz]ed|"
-                    r"implement\w*|will (?:apply|take effect)|effective|retaliat\w+|hit)\b")),
+                         r"implement\w*|will (?:apply|take effect)|effective|retaliat\w+|hit)\b")),
 ]
 
 
@@ -493,17 +495,17 @@ def code_coercive_measure(f: SentenceFeatures, ctx: Context) -> list[dict]:
 # --- detention --------------------------------------------------------------------------------
 
 DETENTION_PLACE = caseless(r"\b(?:detention (?:camp|cent(?:er|re)|facilit\w+|site)s?|migrant (?:operations )?"
-                      r"(?:cent(?:er|re)|facilit\w+|camp)|holding (?:facilit\w+|cent(?:er|re))|prison|jail|"
-                      r"mega-?prison|CECOT|camp|staging (?:base|area)|hotel|shelter|tent)")
+                           r"(?:cent(?:er|re)|facilit\w+|camp)|holding (?:facilit\w+|cent(?:er|re))|prison|jail|"
+                           r"mega-?prison|CECOT|camp|staging (?:base|area)|hotel|shelter|tent)")
 DETENTION_STATUS = [
     ("closed", caseless(r"\b(?:closed|shut (?:down)?|emptied|cleared out|no longer (?:held|holding|houses))\b")),
     ("announced", caseless(r"\b(?:unveil\w*|announc\w+|plans? (?:for|to)|will (?:open|build|house|hold)|to set up|"
-                      r"directs?|could (?:\w+ )?hold|would (?:\w+ )?hold|will (?:\w+ )?hold)\b")),
+                           r"directs?|could (?:\w+ )?hold|would (?:\w+ )?hold|will (?:\w+ )?hold)\b")),
     ("operating", caseless(r"\b(?:are being held|were being held|is holding|are held|were held|was holding|held|housed|"
-                      r"housing|detained at|locked up|imprisoned|were transferred|were taken to|arrived at|"
-                      r"are staying|remain(?:ed)?|currently|opened|has opened)\b")),
+                           r"housing|detained at|locked up|imprisoned|were transferred|were taken to|arrived at|"
+                           r"are staying|remain(?:ed)?|currently|opened|has opened)\b")),
     ("announced", caseless(r"\b(?:announc\w+|plans?|planned|will|would|to set up|set up|directs?|direct\w*|ordered|"
-                      r"expan\w+|prepar\w+|build\w*|open\w*|we have|has|have|capacity|beds)\b")),
+                           r"expan\w+|prepar\w+|build\w*|open\w*|we have|has|have|capacity|beds)\b")),
 ]
 def _detention_sites() -> dict[str, tuple[str, str | None]]:
     import csv
@@ -538,7 +540,7 @@ def code_detention(f: SentenceFeatures, ctx: Context) -> list[dict]:
                                                         f.text)):
         return []
     if site and not (f.deport_context or generic or isearch(r"\b(?:beds|held|hold|housed|detain|opened|open|"
-                                                               r"closed|inmates|prisoners|capacity)", f.text)):
+                                                            r"closed|inmates|prisoners|capacity)", f.text)):
         return []
     status = next((name for name, pattern in DETENTION_STATUS if pattern.search(f.text)), None)
     if status is None:
@@ -564,11 +566,11 @@ def code_detention(f: SentenceFeatures, ctx: Context) -> list[dict]:
 # --- military_deployment ----------------------------------------------------------------------
 
 TROOPS = caseless(r"\b(?:troops|soldiers|marines|service ?members|National Guard|guardsmen|active[- ]duty|"
-             r"military personnel|armed forces)\b")
+                  r"military personnel|armed forces)\b")
 DEPLOY_VERB = caseless(r"\b(?:deploy\w*|sent|send\w*|dispatch\w*|station\w*|moved|mov\w+ to|posted|assigned|"
-                  r"arriv\w+|position\w*|staged|mobiliz\w+|mobilis\w+|order\w* .{0,30}\bto\b)")
+                       r"arriv\w+|position\w*|staged|mobiliz\w+|mobilis\w+|order\w* .{0,30}\bto\b)")
 DEPLOY_PLANNED = caseless(r"\b(?:will|would|intends?|plans?|planning|to send|to deploy|preparing|ordered|could|"
-                     r"expected to|considering|proposed)\b")
+                          r"expected to|considering|proposed)\b")
 
 
 def code_military_deployment(f: SentenceFeatures, ctx: Context) -> list[dict]:
@@ -606,14 +608,14 @@ def code_military_deployment(f: SentenceFeatures, ctx: Context) -> list[dict]:
 # --- executive_action -------------------------------------------------------------------------
 
 EXEC_NOUN = caseless(r"\b(?:executive orders?|presidential (?:memorand\w+|proclamations?|orders?|decrees?)|proclamations?|"
-                r"memorand(?:um|a)|national emergency|state of emergency|emergency declaration|implementing "
-                r"decisions|decrees?|Alien Enemies Act|executive actions?)\b")
+                     r"memorand(?:um|a)|national emergency|state of emergency|emergency declaration|implementing "
+                     r"decisions|decrees?|Alien Enemies Act|executive actions?)\b")
 EXEC_STATUS = [
     ("announced", caseless(r"\b(?:will|would|to) (?:sign|declare|issue|invoke|unveil)\b")),
     ("blocked", caseless(r"\b(?:judge|court|justices?)\b[^.]{0,80}\b(?:block\w*|halt\w*|enjoin\w*|barr\w*|struck down|"
-                    r"strikes down|paus\w*|stay\w*|ordered (?:the )?(?:\w+ )?(?:planes?|flights?|administration)"
-                    r"[^.]{0,30}(?:turn around|return|halt|stop)|ruled)\b|\bblocked by (?:a )?(?:federal )?"
-                    r"(?:judge|court)")),
+                         r"strikes down|paus\w*|stay\w*|ordered (?:the )?(?:\w+ )?(?:planes?|flights?|administration)"
+                         r"[^.]{0,30}(?:turn around|return|halt|stop)|ruled)\b|\bblocked by (?:a )?(?:federal )?"
+                         r"(?:judge|court)")),
     ("signed", caseless(r"\b(?:signed|signs|issued|proclaimed|declared|invoked|invokes|enacted)\b")),
     ("announced", caseless(r"\b(?:announc\w+|unveil\w+|will sign|plans? to sign|is expected to sign|directs?)\b")),
 ]
@@ -671,26 +673,31 @@ def _drop_overlaps(records: list[dict]) -> list[dict]:
     return out
 
 
-# Every rule needs one of these word stems; one search (a prefix trie, so it costs a few
-# branches per character) spares most sentences all the detailed patterns.
+# Every rule needs one of these word stems at the start of a word; one search (a prefix trie, so
+# it costs a few branches per character) spares many sentences all the detailed patterns.
 _TRIGGER_STEMS = """
 flight plane aircraft jet airliner c-13 c-17 charter fly flew flown land arriv deport refus way en route bound
 head depart took left other migrant deportee reject deni deny protest condemn denounc object critici outrage summon
 demand disregard degrading unacceptabl humiliat complain accept receiv take welcom ready willing back revers relent
 cave u-turn climbed changed agree only condition provided as long treated civilian handcuff longer suspend halt
-stop n't will not would not sent send deal accord pact arrangement memorand mou treaty plan partnership scheme
+stop will not would not sent send deal accord pact arrangement memorand mou treaty plan partnership scheme
 propos host hous admit jail serve return repatriat bridge tariff duties levies visa ban sanction freez aid customs
 retaliat punitive consequences detention detain camp facilit center centre prison cecot staging hotel shelter tent
 beds held hold troops soldiers marines service guard active-duty personnel armed military executive presidential
 proclamation emergency decision decree alien judge court
 """
-ANY_TRIGGER = caseless(_trie_pattern(sorted(set(_TRIGGER_STEMS.split()) | {"will not", "would not"})))
+ANY_TRIGGER = caseless(r"\b" + _trie_pattern(sorted(set(_TRIGGER_STEMS.split()) | {"will not", "would not"}))
+                       + r"|n't")
 
 
 def code_sentence(f: SentenceFeatures, ctx: Context) -> list[dict]:
-    if not (ANY_TRIGGER.search(f.text) or f.places) or QUESTION_OR_HYPOTHETICAL.search(f.text):
+    if not (ANY_TRIGGER.search(f.text) or f.places):
         return []
+    # the coders only read the sentence and context, so the sentence-wide vetoes can wait until a
+    # coder found something (few sentences do)
     records = [rec for coder in CODERS for rec in coder(f, ctx)]
+    if not records or QUESTION_OR_HYPOTHETICAL.search(f.text):
+        return []
     records = _drop_overlaps(records)
     if OTHER_ERA.search(f.text):
         records = [r for r in records if r["event_type"] == "agreement"]
