@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,25 +123,41 @@ def _precision(value: Any, day: dt.date | None) -> str:
     return text if text in ("day", "week", "month", "year") else "unknown"
 
 
+def _plain(mentions: pd.DataFrame, name: str, convert: Callable[[Any], Any] | None = None) -> list[Any]:
+    """A column as Python values, None for nulls; converted column-wise, as going value by value
+    through Arrow-backed columns is slow."""
+    if name not in mentions.columns:
+        return [None] * len(mentions)
+    column = mentions[name]
+    values = column.astype(object).where(column.notna(), None).tolist()
+    return values if convert is None else [None if v is None else convert(v) for v in values]
+
+
+def _nonempty_text(value: Any) -> str | None:
+    return str(value) or None
+
+
 def _records(mentions: pd.DataFrame, articles: Mapping[str, _Article]) -> list[MentionRecord]:
+    text = {name: _plain(mentions, name, _nonempty_text) for name in (
+        "mention_id", "article_id", "event_type", "status", "date_precision", "actor_country", "partner_country",
+        "location", "carrier", "aircraft_type", "people_qualifier", "quantity_unit", "measure")}
+    ints = {name: _plain(mentions, name, int) for name in ("flight_count", "people_count")}
+    quantity, confidence = _plain(mentions, "quantity", float), _plain(mentions, "confidence", float)
+    days = [_day(v) for v in _plain(mentions, "event_date")]
     out = []
-    # plain Python values first: iterating Arrow-backed columns value by value is slow
-    for r in mentions.astype(object).to_dict("records"):
-        article_id = str(r["article_id"])
-        article = articles.get(article_id, _Article(None, None, article_id))
-        day = _day(r.get("event_date"))
-        confidence = _float(r.get("confidence"))
+    for i, article_id in enumerate(text["article_id"]):
+        article = articles.get(article_id) or _Article(None, None, article_id)
+        day = days[i]
         out.append(MentionRecord(
-            mention_id=str(r["mention_id"]), article_id=article_id, source=article.root,
-            event_type=str(r["event_type"]), status=_text(r.get("status")),
-            event_date=day, precision=_precision(r.get("date_precision"), day),
-            actor_country=_text(r.get("actor_country")), partner_country=_text(r.get("partner_country")),
-            location=_text(r.get("location")), carrier=_text(r.get("carrier")),
-            aircraft_type=_text(r.get("aircraft_type")), flight_count=_int(r.get("flight_count")),
-            people_count=_int(r.get("people_count")), people_qualifier=_text(r.get("people_qualifier")),
-            quantity=_float(r.get("quantity")), quantity_unit=_text(r.get("quantity_unit")),
-            measure=_text(r.get("measure")), confidence=confidence if confidence is not None else 0.0,
-            published=article.published,
+            mention_id=text["mention_id"][i], article_id=article_id, source=article.root,
+            event_type=text["event_type"][i], status=text["status"][i],
+            event_date=day, precision=_precision(text["date_precision"][i], day),
+            actor_country=text["actor_country"][i], partner_country=text["partner_country"][i],
+            location=text["location"][i], carrier=text["carrier"][i], aircraft_type=text["aircraft_type"][i],
+            flight_count=ints["flight_count"][i], people_count=ints["people_count"][i],
+            people_qualifier=text["people_qualifier"][i], quantity=quantity[i],
+            quantity_unit=text["quantity_unit"][i], measure=text["measure"][i],
+            confidence=confidence[i] if confidence[i] is not None else 0.0, published=article.published,
         ))
     return out
 

@@ -253,7 +253,12 @@ _MATCH_FIELDS = (
 
 
 class _Cluster:
-    __slots__ = ("members", "by_signature", "sources", "first_id", "disputed")
+    """Members of one event, and summaries of its distinct members (one per `signature`) that let
+    `score` decide without comparing a mention with each member field by field."""
+
+    __slots__ = ("members", "by_signature", "sources", "first_id", "disputed", "hard_values", "places",
+                 "aircraft", "latest_start", "earliest_end", "first_published", "last_published",
+                 "match_values", "days", "counted")
 
     def __init__(self, first: MentionRecord) -> None:
         self.members: list[MentionRecord] = []
@@ -261,14 +266,69 @@ class _Cluster:
         self.sources: set[str] = set()
         self.first_id = first.mention_id
         self.disputed: set[str] = set()  # count fields its (same-day) members already disagree on
+        self.hard_values: tuple[set, ...] = (set(), set(), set(), set())  # carrier, outcome, measure, asset
+        self.places: set[str] = set()
+        self.aircraft: set[frozenset] = set()
+        self.latest_start, self.earliest_end = -math.inf, math.inf  # of the dated members' intervals
+        self.first_published, self.last_published = math.inf, -math.inf  # of the undated members
+        self.match_values: tuple[set, ...] = tuple(set() for _ in _MATCH_FIELDS)
+        self.days: list[float] = []
+        self.counted: list[MentionRecord] = []  # members giving a count
         self.add(first)
 
     def add(self, m: MentionRecord) -> None:
-        for other in self.by_signature.values():
+        for other in self.counted:
             self.disputed.update(name for name in COUNT_FIELDS if count_conflict(m, other, name))
         self.members.append(m)
-        self.by_signature.setdefault(m.signature, m)
         self.sources.add(m.source)
+        if m.signature in self.by_signature:
+            return
+        self.by_signature[m.signature] = m
+        for values, value in zip(self.hard_values, m.hard):
+            if value:
+                values.add(value)
+        if m.hard[4]:
+            self.places.add(m.hard[4])
+        if m.hard[5]:
+            self.aircraft.add(m.hard[5])
+        if m.interval is not None:
+            self.latest_start = max(self.latest_start, m.interval[0])
+            self.earliest_end = min(self.earliest_end, m.interval[1])
+        elif m.published is not None:
+            day = m.published.toordinal()
+            self.first_published = min(self.first_published, day)
+            self.last_published = max(self.last_published, day)
+        for values, name in zip(self.match_values, _MATCH_FIELDS):
+            value = getattr(m, name)
+            if value is not None:
+                values.add(value)
+        day = _reference_day(m)
+        if day is not None:
+            self.days.append(day)
+        if m.flight_count is not None or m.people_range is not None or m.quantity is not None:
+            self.counted.append(m)
+
+    def _fits_all(self, m: MentionRecord) -> bool:
+        """No `hard_conflict` and `date_fit` with every member. Two intervals overlap when each starts
+        before the other ends, so fitting every member's dates means fitting their bounds."""
+        for values, value in zip(self.hard_values, m.hard):
+            if value and values and (len(values) > 1 or value not in values):
+                return False
+        place, types = m.hard[4], m.hard[5]
+        if place and any(p not in place and place not in p for p in self.places):
+            return False
+        if types and any(not t & types for t in self.aircraft):
+            return False
+        window = REPORTING_WINDOW_DAYS
+        if m.interval is not None:
+            start, end = m.interval
+            return (start <= self.earliest_end and end >= self.latest_start
+                    and start <= self.first_published + window and end >= self.last_published - window)
+        if m.published is None:
+            return True
+        day = m.published.toordinal()
+        return (day - window <= self.earliest_end and day + window >= self.latest_start
+                and self.last_published - window <= day <= self.first_published + window)
 
     def score(self, m: MentionRecord) -> tuple | None:
         """Sort key of this cluster for m (smaller is better), or None if m may not join it.
@@ -276,32 +336,28 @@ class _Cluster:
         m must be `compatible` with every member, except that on a count the cluster
         already disputes (accounts of one day that differ) agreeing with one member is enough.
         """
-        matches: set[str] = set()
-        clashes: set[str] = set()
-        distance = _FAR
+        if not self._fits_all(m):
+            return None
+        if m.flight_count is not None or m.people_range is not None or m.quantity is not None:
+            clashes: set[str] = set()
+            for other in self.counted:
+                same_day = m.precision == "day" and other.precision == "day" and m.interval == other.interval
+                if not same_day:
+                    clashes.update(name for name in COUNT_FIELDS if count_conflict(m, other, name))
+            for name in clashes:
+                if name not in self.disputed or not any(
+                    getattr(other, name) is not None and not count_conflict(m, other, name)
+                    for other in self.counted
+                ):
+                    return None
+        matches = 0
+        for values, name in zip(self.match_values, _MATCH_FIELDS):
+            value = getattr(m, name)
+            if value is not None and value in values:
+                matches += 1
         m_day = _reference_day(m)
-        for other in self.by_signature.values():
-            if hard_conflict(m, other):
-                return None
-            fits, same_day = date_fit(m, other)
-            if not fits:
-                return None
-            if not same_day:
-                clashes.update(name for name in COUNT_FIELDS if count_conflict(m, other, name))
-            for name in _MATCH_FIELDS:
-                value = getattr(m, name)
-                if value is not None and value == getattr(other, name):
-                    matches.add(name)
-            o_day = _reference_day(other)
-            if m_day is not None and o_day is not None:
-                distance = min(distance, abs(m_day - o_day))
-        for name in clashes:
-            if name not in self.disputed or not any(
-                getattr(other, name) is not None and not count_conflict(m, other, name)
-                for other in self.by_signature.values()
-            ):
-                return None
-        return (-len(matches), distance, -len(self.sources), self.first_id)
+        distance = min((abs(m_day - day) for day in self.days), default=_FAR) if m_day is not None else _FAR
+        return (-matches, distance, -len(self.sources), self.first_id)
 
 
 def _weeks(window: tuple[int, int]) -> range:

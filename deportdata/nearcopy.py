@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 import re
 import unicodedata
 from collections.abc import Callable, Collection, Iterable, Sequence
@@ -178,9 +179,12 @@ def _bucket_pairs(members: np.ndarray, is_new: np.ndarray) -> np.ndarray:
     return (a[keep].astype(np.int64) << 32) | b[keep].astype(np.int64)
 
 
-def candidate_pairs(matrix: np.ndarray, present: np.ndarray, is_new: np.ndarray) -> np.ndarray:
+def candidate_pairs(matrix: np.ndarray, present: np.ndarray, is_new: np.ndarray,
+                    keep: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None) -> np.ndarray:
     """Pairs sharing at least one LSH band (the same two consecutive signature values), at least
-    one of them new; sorted (m x 2) array of row indexes with i < j."""
+    one of them new; sorted (m x 2) array of row indexes with i < j. With `keep(i, j)` (a mask),
+    only the pairs it keeps: it sees each band's pairs as they come, so candidates that fail it
+    are never held all at once (tens of millions on a corpus of 100,000 texts on one topic)."""
     rows = np.flatnonzero(present)
     if rows.size < 2 or not is_new[rows].any():
         return np.empty((0, 2), dtype=np.int64)
@@ -199,8 +203,12 @@ def candidate_pairs(matrix: np.ndarray, present: np.ndarray, is_new: np.ndarray)
         for size in np.unique(sizes[shared]).tolist():
             bucket_starts = starts[shared & (sizes == size)]
             members = rows[order[bucket_starts[:, None] + np.arange(size)]]
-            pending.append(_bucket_pairs(members, is_new))
-            pending_size += pending[-1].size
+            codes = _bucket_pairs(members, is_new)
+            if keep is not None:
+                codes = np.concatenate([part[keep(part >> 32, part & 0xFFFFFFFF)]
+                                        for part in np.array_split(codes, max(1, codes.size // _PAIR_CHUNK))])
+            pending.append(codes)
+            pending_size += codes.size
         if pending_size > max(16 * _PAIR_CHUNK, distinct.size):  # a pair recurs in many bands: fold, amortized
             distinct = _distinct(np.concatenate([distinct, *pending]))
             pending, pending_size = [], 0
@@ -214,13 +222,12 @@ def near_copy_pairs(matrix: np.ndarray, present: np.ndarray, is_new: np.ndarray,
 
     shingles_of(rows) returns the shingle sets of those rows; it is called once, for the rows
     of candidate pairs whose estimated Jaccard makes a near-copy possible."""
-    pairs = candidate_pairs(matrix, present, is_new)
-    likely = []
-    for chunk in range(0, len(pairs), _PAIR_CHUNK):
-        part = pairs[chunk:chunk + _PAIR_CHUNK]
-        estimate = (matrix[part[:, 0]] == matrix[part[:, 1]]).mean(axis=1)
-        likely.append(part[estimate >= MIN_ESTIMATED_JACCARD])
-    likely_pairs = np.concatenate(likely) if likely else np.empty((0, 2), dtype=np.int64)
+    min_matches = math.ceil(MIN_ESTIMATED_JACCARD * NUM_PERM)  # the estimate is matches / NUM_PERM
+
+    def estimate_reaches(i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        return np.count_nonzero(matrix[i] == matrix[j], axis=1) >= min_matches
+
+    likely_pairs = candidate_pairs(matrix, present, is_new, keep=estimate_reaches)
     sets = shingles_of(np.unique(likely_pairs).tolist())
     return [(int(i), int(j)) for i, j in likely_pairs.tolist() if _overlap(sets[i], sets[j]) >= NEAR_COPY_THRESHOLD]
 
