@@ -144,6 +144,7 @@ REFUSAL_ACT = caseless(r"\b(?:rejected|rejects|turned (?:\w+ )?away|turns (?:\w+
                        r"denied|denies|refused to land|refuse to land)\b")
 FOLLOW_UP_NP = caseless(r"^\W*(?:the|these|those|both|all|it|they)\b(?:\s+[\w-]+){0,3}?\s*(?:flights?|planes?|aircraft|jets?|"
                         r"landed|arrived|departed)\b|\beach of the (?:\w+ )?(?:flights|planes)\b|\bthe first flight\b")
+PEOPLE_LANDED = caseless(rf"\b(?:{PEOPLE_NOUNS}|deportees)\b[^.]{{0,60}}\b(?:landed|arrived|were flown)\b")
 STATED_POSITION = caseless(rf"\b{SPEECH}\b[^.]{{0,60}}\b(?:would|will|won't|wouldn't)\b(?:\s+not)?\b")
 
 
@@ -204,21 +205,23 @@ def code_removal_flight(f: SentenceFeatures, ctx: Context) -> list[dict]:
         return []
     noun = FLIGHT_NOUN.search(f.text) or re.search(r"\bto fly\b|\bbe flown\b", f.text)
     anaphoric = ANAPHORIC_FLIGHT.search(f.text) and ctx.last_was_flight
-    people_landed = isearch(rf"\b(?:{PEOPLE_NOUNS}|deportees)\b[^.]{{0,60}}\b(?:landed|arrived|were flown)\b",
-                              f.text)
+    people_landed = None if noun or anaphoric else PEOPLE_LANDED.search(f.text)
     if not (noun or anaphoric or people_landed):
         return []
     status = next((name for name, pattern in FLIGHT_STATUS if pattern.search(f.text)), "unknown")
     landing_refused = status == "refused" and isearch(r"\bto land\b|\blanding\b", f.text) \
         and (f.carrier or f.countries)
-    deportees = any(f.role(h) == "people" for h in f.countries) or re.search(r"\bto fly\b|\bbe flown\b", f.text)
-    if not (f.deport_context or anaphoric or landing_refused or deportees or ctx.article_deport
+
+    def deportees() -> bool:
+        return any(f.role(h) == "people" for h in f.countries) or bool(re.search(r"\bto fly\b|\bbe flown\b", f.text))
+
+    if not (f.deport_context or anaphoric or landing_refused or ctx.article_deport or deportees()
             or OTHER_N.match(f.text.lstrip("\"“ "))):
         return []
     if isearch(r"\b(?:moved|stationed|staged|positioned|deployed|dispatched) (?:[\w-]+ ){0,6}(?:to|at|in)\b", f.text) \
             and not isearch(r"\b(?:carrying|with) (?:\w+ )?(?:migrants|deportees)", f.text):
         return []  # aircraft sent to a base: a military deployment, not a removal flight
-    specific = SPECIFIC_FLIGHT.search(f.text) or anaphoric or people_landed
+    specific = SPECIFIC_FLIGHT.search(f.text) or anaphoric or people_landed or PEOPLE_LANDED.search(f.text)
     if status in ("unknown", "planned") and not specific:
         return []  # "deportation flights" in general, or a stated intention: no flight is reported
     if status == "planned" and STATED_POSITION.search(f.text) and not isearch(
@@ -254,7 +257,7 @@ def code_removal_flight(f: SentenceFeatures, ctx: Context) -> list[dict]:
     people, qualifier = _people(f, flight_count)
     if not (partner or people or location or anaphoric):
         return []
-    own_context = f.deport_context or deportees or anaphoric or landing_refused
+    own_context = f.deport_context or anaphoric or landing_refused or deportees()
     if not own_context and (status == "unknown" or not partner or isearch(r"\bcrash", f.text)):
         return []  # only the article is about removals: an unrelated flight (a crash, a trip)
     return [_record("removal_flight", status, f, deporter, p, location=location, carrier=f.carrier,
