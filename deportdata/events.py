@@ -212,12 +212,12 @@ def _events_by_block(mentions: pd.DataFrame, articles: Mapping[str, _Article],
                      block_cache: Path | None) -> tuple[list[list[str]], list[dict[str, Any]]]:
     """Each event's sorted mention ids and value columns, block by block (codebook rule 8);
     blocks whose rows are unchanged since the run that wrote `block_cache` are reused."""
-    columns = {name: mentions[name].astype(object).tolist() for name in ("article_id", "event_type", "status",
+    columns = {name: _plain(mentions, name, _nonempty_text) for name in ("article_id", "event_type", "status",
                                                                        "actor_country", "partner_country")}
-    known = [articles.get(str(a), _Article(None, None, str(a))) for a in columns["article_id"]]
+    known = [articles.get(a) or _Article(None, None, a) for a in columns["article_id"]]
     inputs = mentions.assign(source=[k.root for k in known], published=[k.published for k in known],
                              outlet=[k.outlet for k in known])
-    block_of_row = [block_key(str(t), _text(a), _text(p), _text(s)) for t, a, p, s in
+    block_of_row = [block_key(t, a, p, s) for t, a, p, s in
                     zip(columns["event_type"], columns["actor_country"], columns["partner_country"], columns["status"])]
     blocks = sorted(block_digests(inputs, block_of_row).items(), key=lambda kv: repr(kv[0]))
     cached = load_blocks(block_cache)
