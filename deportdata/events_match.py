@@ -38,7 +38,9 @@ A on day 1 and C on day 9 stay apart even if an undated B fits both. The best cl
 the most values equal to the mention's, then the closest date, then the most sources,
 then the smallest first `mention_id`. Candidate clusters come from an index by ISO week,
 so the work inside a block grows with the number of events of nearby weeks, not with the
-block's size.
+block's size; each cluster keeps summaries of its members (hard values, date bounds, values
+given, reference days), so testing a candidate costs a few set and bound checks rather than
+a comparison with every member.
 """
 from __future__ import annotations
 

@@ -42,7 +42,9 @@ Method
    or added: 9-gram J >= 0.3) is found with probability >= 0.997. Candidates whose
    MinHash-estimated Jaccard is under `MIN_ESTIMATED_JACCARD` (three standard errors
    below 0.3) skip the exact check, which would otherwise dominate on corpora full of
-   shared phrasing. The seeds are fixed, so the same documents always give the same answer.
+   shared phrasing; they are dropped band by band as the buckets are read, so the
+   candidates (25.8 million pairs on the 100,000-article benchmark corpus) are never held
+   at once. The seeds are fixed, so the same documents always give the same answer.
 4. Incremental. Whether two documents are near-copies depends on the pair alone (its
    signatures' bands, the estimate, the exact check), never on the other documents. So the
    pipeline keeps the set of passing pairs ("edges") and which articles have been compared
