@@ -11,7 +11,7 @@ import hashlib
 import json
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -209,9 +209,10 @@ def ingest_batch(files: Sequence[tuple[str, str]], ws: Workspace) -> str:
     rows, rejects = [], []
     for path, sha in files:
         articles, bad = read_raw_file(ws.raw / path, ws.raw)
-        rows += [{**asdict(a), "paragraph_starts": list(a.paragraph_starts), "source_sha256": sha,
+        # vars(), not asdict(): asdict deep-copies every value, a tenth of the ingest time
+        rows += [{**vars(a), "paragraph_starts": list(a.paragraph_starts), "source_sha256": sha,
                   "signature": nearcopy.signature(a.body)} for a in articles]
-        rejects += [asdict(r) for r in bad]
+        rejects += [vars(r) for r in bad]
     articles_df = pd.DataFrame(rows, columns=[*SEGMENT_COLUMNS, "body", "paragraph_starts"])
     articles_df.to_parquet(ws.ingest_dir / f"{name}.articles.parquet", index=False)
     pd.DataFrame(rejects, columns=["source_path", "source_record", "reason"]).astype(
