@@ -180,27 +180,35 @@ def test_half_written_lock_is_trusted_for_a_minute_then_cleared(tmp_path):
 
 @pytest.mark.flow
 def test_two_cli_runs_started_together_publish_one_release(prefect_harness, samples, tmp_path):
-    """Two `deportdata run` on one project at once: the second waits for the lock, then finds
-    the release the first published and says nothing new."""
+    """Two `deportdata run` on one project at once: one publishes, the other waits for the lock,
+    then finds that release and says nothing new. The test holds the lock until both runs wait
+    for it, so they overlap however fast a run is."""
     samples.write_sample_raw(tmp_path / "raw")
     env = {k: v for k, v in os.environ.items() if not k.startswith("DEPORTDATA_")}
     env.update({"SOURCE_DATE_EPOCH": samples.SOURCE_DATE_EPOCH, "PREFECT_API_URL": prefect_harness,
                 "DEPORTDATA_LOCK_TIMEOUT": "240"})
     command = [str(Path(sys.executable).with_name("deportdata")), "run"]
-    procs = [subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True) for _ in range(2)]
-    results = [p.communicate(timeout=300) for p in procs]
-    for proc, (out, err) in zip(procs, results):
-        assert proc.returncode == 0, (out, err[-3000:])
-    outs = [out for out, _ in results]
+    processed = tmp_path / "processed"
+    errs = [tmp_path / f"run-{i}.err" for i in range(2)]
+    with run_lock(processed, timeout_s=5):
+        procs = []
+        for err in errs:
+            with err.open("w") as fh:
+                procs.append(subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=fh,
+                                              text=True))
+        deadline = time.monotonic() + 240
+        while not all(re.search(r"waiting for the run of pid \d+ on ", err.read_text()) for err in errs):
+            assert all(p.poll() is None for p in procs), [err.read_text()[-3000:] for err in errs]
+            assert time.monotonic() < deadline, "the runs never waited for the lock"
+            time.sleep(0.2)
+    outs = [p.communicate(timeout=300)[0] for p in procs]
+    for proc, out, err in zip(procs, outs, errs):
+        assert proc.returncode == 0, (out, err.read_text()[-3000:])
     published = [out for out in outs if "published release 1.0.0" in out]
     skipped = [out for out in outs if "nothing new since release 1.0.0" in out]
     assert len(published) == 1 and len(skipped) == 1, outs
-    assert any(re.search(r"waiting for the run of pid \d+ on ", err) for _, err in results), \
-        "the runs did not overlap: neither waited for the other's lock"
     from deportdata.release import releases
 
-    processed = tmp_path / "processed"
     assert [r.version for r in releases(processed)] == ["1.0.0"]
     assert not list(processed.glob(".staging-*")) and not (processed / ".lock").exists()
     assert json.loads((processed / "index.json").read_text())["latest"] == "1.0.0"
