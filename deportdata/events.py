@@ -79,14 +79,6 @@ def _day(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(str(value)[:10])
 
 
-def _int(value: Any) -> int | None:
-    return None if _missing(value) else int(value)
-
-
-def _float(value: Any) -> float | None:
-    return None if _missing(value) else float(value)
-
-
 # --- inputs -------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

