@@ -13,11 +13,7 @@ import hashlib
 from collections import Counter
 
 from deportdata.extract.caseless import caseless, isearch
-from deportdata.extract.features import (
-    SentenceFeatures,
-    clause_spans,
-    sentence_features,
-)
+from deportdata.extract.features import SentenceFeatures, clause_spans, sentence_features
 from deportdata.extract.rules import FOLLOW_UP_NP, US, Context, code_sentence
 from deportdata.extract.sentences import split_sentences
 
