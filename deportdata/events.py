@@ -81,6 +81,20 @@ def _day(value: Any) -> dt.date | None:
 
 # --- inputs -------------------------------------------------------------------------------
 
+def _plain(df: pd.DataFrame, name: str, convert: Callable[[Any], Any] | None = None) -> list[Any]:
+    """A column as Python values, None for nulls; converted column-wise, as going value by value
+    through Arrow-backed columns is slow."""
+    if name not in df.columns:
+        return [None] * len(df)
+    column = df[name]
+    values = column.astype(object).where(column.notna(), None).tolist()
+    return values if convert is None else [None if v is None else convert(v) for v in values]
+
+
+def _nonempty_text(value: Any) -> str | None:
+    return str(value) or None
+
+
 @dataclass(frozen=True)
 class _Article:
     outlet: str | None
@@ -89,11 +103,8 @@ class _Article:
 
 
 def _articles(articles: pd.DataFrame) -> dict[str, _Article]:
-    def values(name: str) -> list[Any]:
-        return articles[name].astype(object).tolist() if name in articles.columns else [None] * len(articles)
-
-    ids = [str(a) for a in values("article_id")]
-    parent = {a: _text(d) for a, d in zip(ids, values("duplicate_of"))}
+    ids = _plain(articles, "article_id", str)
+    parent = dict(zip(ids, _plain(articles, "duplicate_of", _nonempty_text)))
 
     def root(article_id: str) -> str:
         seen = {article_id}
@@ -102,8 +113,8 @@ def _articles(articles: pd.DataFrame) -> dict[str, _Article]:
             article_id = up
         return article_id
 
-    return {a: _Article(_text(outlet), _day(published), root(a))
-            for a, outlet, published in zip(ids, values("outlet"), values("published_date"))}
+    return {a: _Article(outlet, _day(published), root(a)) for a, outlet, published in
+            zip(ids, _plain(articles, "outlet", _nonempty_text), _plain(articles, "published_date"))}
 
 
 def _precision(value: Any, day: dt.date | None) -> str:
@@ -113,20 +124,6 @@ def _precision(value: Any, day: dt.date | None) -> str:
     if text is None:
         return "day"
     return text if text in ("day", "week", "month", "year") else "unknown"
-
-
-def _plain(mentions: pd.DataFrame, name: str, convert: Callable[[Any], Any] | None = None) -> list[Any]:
-    """A column as Python values, None for nulls; converted column-wise, as going value by value
-    through Arrow-backed columns is slow."""
-    if name not in mentions.columns:
-        return [None] * len(mentions)
-    column = mentions[name]
-    values = column.astype(object).where(column.notna(), None).tolist()
-    return values if convert is None else [None if v is None else convert(v) for v in values]
-
-
-def _nonempty_text(value: Any) -> str | None:
-    return str(value) or None
 
 
 def _records(mentions: pd.DataFrame, articles: Mapping[str, _Article]) -> list[MentionRecord]:

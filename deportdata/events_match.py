@@ -5,7 +5,7 @@ Blocking: only mentions with the same `event_type` and countries are ever compar
 `diplomatic_response` the status is part of the key, because a refusal and a later
 reversal by the same government are two acts (the codebook's examples code them apart).
 
-Pairwise decision (`compatible`), inside a block:
+Pairwise decision (`hard_conflict`, `date_fit`, `count_conflict`), inside a block:
 - hard attributes must not differ when both mentions give one: a flight's `carrier`, its
   outcome (`landed`, `refused`, `diverted`, `cancelled`: the codebook's "same outcome";
   `planned`, `departed` and `unknown` fit any outcome), a `coercive_measure`'s `measure`,
@@ -117,6 +117,10 @@ class MentionRecord:
         )
 
     @property
+    def gives_count(self) -> bool:
+        return self.flight_count is not None or self.people_range is not None or self.quantity is not None
+
+    @property
     def specificity(self) -> tuple:
         n_counts = sum(v is not None for v in (self.flight_count, self.people_count, self.quantity))
         n_attrs = sum(bool(v) for v in (self.carrier, self.location, self.aircraft_type, self.measure))
@@ -163,7 +167,7 @@ def place_key(text: str | None) -> str:
 
 
 def block_key(event_type: str, actor_country: str | None, partner_country: str | None,
-                 status: str | None) -> tuple:
+              status: str | None) -> tuple:
     countries: tuple = (actor_country or "", partner_country or "")
     if event_type == "agreement":
         countries = tuple(sorted(countries))
@@ -227,20 +231,6 @@ def count_conflict(a: MentionRecord, b: MentionRecord, name: str) -> bool:
     if a.quantity_unit and b.quantity_unit and a.quantity_unit != b.quantity_unit:
         return True
     return not math.isclose(a.quantity, b.quantity, rel_tol=1e-9, abs_tol=1e-9)
-
-
-def counts_conflict(a: MentionRecord, b: MentionRecord) -> bool:
-    return any(count_conflict(a, b, name) for name in COUNT_FIELDS)
-
-
-def compatible(a: MentionRecord, b: MentionRecord) -> bool:
-    """Rule 8 for two mentions of one block (see the module docstring)."""
-    if hard_conflict(a, b):
-        return False
-    fits, same_day = date_fit(a, b)
-    if not fits:
-        return False
-    return same_day or not counts_conflict(a, b)
 
 
 def _reference_day(m: MentionRecord) -> float | None:
@@ -307,7 +297,7 @@ class _Cluster:
         day = _reference_day(m)
         if day is not None:
             self.days.append(day)
-        if m.flight_count is not None or m.people_range is not None or m.quantity is not None:
+        if m.gives_count:
             self.counted.append(m)
 
     def _fits_all(self, m: MentionRecord) -> bool:
@@ -335,12 +325,13 @@ class _Cluster:
     def score(self, m: MentionRecord) -> tuple | None:
         """Sort key of this cluster for m (smaller is better), or None if m may not join it.
 
-        m must be `compatible` with every member, except that on a count the cluster
-        already disputes (accounts of one day that differ) agreeing with one member is enough.
+        m must fit every member (no `hard_conflict`, `date_fit`) and contradict no member's counts
+        unless both are known to the same day (`count_conflict`); on a count the cluster already
+        disputes (accounts of one day that differ), agreeing with one member is enough.
         """
         if not self._fits_all(m):
             return None
-        if m.flight_count is not None or m.people_range is not None or m.quantity is not None:
+        if m.gives_count:
             clashes: set[str] = set()
             for other in self.counted:
                 same_day = m.precision == "day" and other.precision == "day" and m.interval == other.interval

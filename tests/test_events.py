@@ -533,3 +533,42 @@ def test_a_damaged_block_cache_only_costs_a_rebuild(tmp_path) -> None:
                               cache)
         _frames_equal(result, run(rows, [article("a1"), article("a2")]))
         assert '"clusters"' in cache.read_text()
+
+
+# --------------------------------------------------------------------------- cluster summaries
+
+def _record(i: int, event_type: str, status: str, day: int | None, precision: str, carrier: str | None,
+            location: str | None, aircraft: str | None, measure: str | None, flights: int | None,
+            published: int | None):
+    from deportdata.events_match import MentionRecord
+
+    return MentionRecord(
+        mention_id=mid(str(i)), article_id=aid(str(i)), source=aid(str(i)), event_type=event_type, status=status,
+        event_date=date(2025, JAN, day) if day else None, precision=precision, actor_country="USA",
+        partner_country="COL", location=location, carrier=carrier, aircraft_type=aircraft, flight_count=flights,
+        people_count=None, people_qualifier=None, quantity=None, quantity_unit=None, measure=measure,
+        confidence=0.8, published=date(2025, JAN, published) if published else None)
+
+
+_RECORDS = st.builds(
+    _record, st.integers(0, 10**6),
+    st.sampled_from(["removal_flight", "detention", "coercive_measure", "military_deployment"]),
+    st.sampled_from(["landed", "refused", "planned", "announced"]), st.one_of(st.none(), st.integers(1, 31)),
+    st.sampled_from(["day", "week", "month", "unknown"]), st.sampled_from([None, "military", "charter"]),
+    st.sampled_from([None, "Guantanamo", "Guantánamo Bay", "El Paso"]),
+    st.sampled_from([None, "C-17", "C-17;C-130", "Boeing 737"]), st.sampled_from([None, "tariff", "visa_sanction"]),
+    st.sampled_from([None, 1, 2]), st.one_of(st.none(), st.integers(1, 31)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(members=st.lists(_RECORDS, min_size=1, max_size=6), candidate=_RECORDS)
+def test_cluster_summaries_decide_as_the_pairwise_rules(members, candidate) -> None:
+    """A cluster's summaries (hard values, date bounds) admit exactly the mentions that have no
+    hard conflict with, and fit the dates of, every member."""
+    from deportdata.events_match import _Cluster, date_fit, hard_conflict
+
+    cluster = _Cluster(members[0])
+    for m in members[1:]:
+        cluster.add(m)
+    pairwise = all(not hard_conflict(candidate, m) and date_fit(candidate, m)[0] for m in members)
+    assert cluster._fits_all(candidate) == pairwise

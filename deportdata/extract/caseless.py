@@ -49,25 +49,26 @@ class CaselessPattern:
         self._lowered = re.compile(lower_literals(source))
         self._folding = re.compile(source, re.I)
 
-    def search(self, text: str):
+    def _on(self, text: str) -> tuple[re.Pattern, str]:
+        """The pattern and text to match: lower-cased, unless that would move offsets."""
         low = _lower(text)
-        return self._folding.search(text) if low is None else self._lowered.search(low)
+        return (self._folding, text) if low is None else (self._lowered, low)
+
+    def search(self, text: str):
+        pattern, target = self._on(text)
+        return pattern.search(target)
 
     def match(self, text: str):
-        low = _lower(text)
-        return self._folding.match(text) if low is None else self._lowered.match(low)
+        pattern, target = self._on(text)
+        return pattern.match(target)
 
     def fullmatch(self, text: str):
-        low = _lower(text)
-        return self._folding.fullmatch(text) if low is None else self._lowered.fullmatch(low)
+        pattern, target = self._on(text)
+        return pattern.fullmatch(target)
 
     def finditer(self, text: str):
-        low = _lower(text)
-        return self._folding.finditer(text) if low is None else self._lowered.finditer(low)
-
-    def findall(self, text: str):
-        low = _lower(text)
-        return self._folding.findall(text) if low is None else self._lowered.findall(low)
+        pattern, target = self._on(text)
+        return pattern.finditer(target)
 
 
 @lru_cache(maxsize=512)

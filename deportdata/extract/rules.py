@@ -75,14 +75,16 @@ def _unique(hits: list[CountryHit]) -> list[CountryHit]:
     return out
 
 
+DEPORTING_VERB = caseless(r"^\W*(?:has |have |had )?(?:deported|expelled|repatriated|deports|flew|flies|sent|"
+                          r"returned|removed)\b")
+
+
 def _deporter(f: SentenceFeatures, ctx: Context) -> str | None:
     for h in f.countries:
         if f.role(h) == "origin":
             return h.iso3
-    deporting = caseless(r"^\W*(?:has |have |had )?(?:deported|expelled|repatriated|deports|flew|flies|sent|returned|"
-                         r"removed)\b")
     for h in f.countries:
-        if deporting.match(f.text[h.end:h.end + 30]) and not f.role(h):
+        if DEPORTING_VERB.match(f.text[h.end:h.end + 30]) and not f.role(h):
             return h.iso3
     if any(h.iso3 == US for h in f.countries):
         return US
