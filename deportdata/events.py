@@ -32,7 +32,7 @@ from typing import Any
 import pandas as pd
 
 from deportdata.events_ids import CHANGE_COLUMNS, assign_ids, changelog_section, changes_table
-from deportdata.events_blocks import block_digests, load_blocks, save_blocks
+from deportdata.events_blocks import block_digests, earlier_clusters, load_blocks, row_hashes, save_blocks
 from deportdata.events_match import MentionRecord, block_key, cluster_block
 from deportdata.events_values import combined_confidence, count_disagreement, event_values, summary
 from schemas.tables import EVENTS
@@ -200,28 +200,36 @@ def _event_row(members: list[MentionRecord], articles: Mapping[str, _Article]) -
 def _events_by_block(mentions: pd.DataFrame, articles: Mapping[str, _Article],
                      block_cache: Path | None) -> tuple[list[list[str]], list[dict[str, Any]]]:
     """Each event's sorted mention ids and value columns, block by block (codebook rule 8);
-    blocks whose rows are unchanged since the run that wrote `block_cache` are reused."""
+    blocks whose rows are unchanged since the run that wrote `block_cache` are reused, and the
+    others are clustered again from that run's decisions (see `deportdata.events_blocks`)."""
     columns = {name: _plain(mentions, name, _nonempty_text) for name in ("article_id", "event_type", "status",
                                                                        "actor_country", "partner_country")}
     known = [articles.get(a) or _Article(None, None, a) for a in columns["article_id"]]
-    inputs = mentions.assign(source=[k.root for k in known], published=[k.published for k in known],
-                             outlet=[k.outlet for k in known])
+    hashes = row_hashes(mentions.assign(source=[k.root for k in known], published=[k.published for k in known],
+                                        outlet=[k.outlet for k in known]))
     block_of_row = [block_key(t, a, p, s) for t, a, p, s in
                     zip(columns["event_type"], columns["actor_country"], columns["partner_country"], columns["status"])]
-    blocks = sorted(block_digests(inputs, block_of_row).items(), key=lambda kv: repr(kv[0]))
+    blocks = sorted((repr(key), digest, positions)
+                    for key, (digest, positions) in block_digests(hashes, block_of_row).items())
     cached = load_blocks(block_cache)
-    rebuild = [position for _key, (digest, positions) in blocks if digest not in cached for position in positions]
+    rebuild = [position for name, digest, positions in blocks if cached.get(name, {}).get("digest") != digest
+               for position in positions]
     records = dict(zip(rebuild, _records(mentions.iloc[rebuild], articles)))  # one pass: per block is slow
     current: dict[str, dict] = {}
     mention_ids: list[list[str]] = []
     value_rows: list[dict[str, Any]] = []
-    for _key, (digest, positions) in blocks:
-        entry = cached.get(digest)
-        if entry is None:
-            clusters = cluster_block([records[p] for p in positions])
-            entry = {"clusters": [sorted(m.mention_id for m in c) for c in clusters],
-                     "rows": [_event_row(c, articles) for c in clusters]}
-        current[digest] = entry
+    for name, digest, positions in blocks:
+        entry = cached.get(name)
+        if entry is None or entry["digest"] != digest:
+            hash_of = {records[p].mention_id: hashes[p] for p in positions}
+            earlier, kept_rows = earlier_clusters(entry, hash_of) if entry else (None, {})
+            clusters = cluster_block([records[p] for p in positions], earlier)
+            ids = [sorted(m.mention_id for m in c) for c in clusters]
+            entry = {"digest": digest, "clusters": ids, "founders": [c[0].mention_id for c in clusters],
+                     "hashes": [[hash_of[i] for i in c] for c in ids],
+                     "rows": [kept_rows.get(tuple(c)) or _event_row(members, articles)
+                              for c, members in zip(ids, clusters)]}
+        current[name] = entry
         mention_ids += entry["clusters"]
         value_rows += entry["rows"]
     save_blocks(block_cache, current)

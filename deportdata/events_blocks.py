@@ -1,11 +1,14 @@
-"""Events of unchanged blocks are taken from the previous run instead of being rebuilt.
+"""Events of unchanged blocks are taken from the previous run instead of being rebuilt, and
+changed blocks reuse the previous run's decisions where they still hold.
 
 Mentions are clustered block by block (`events_match.block_key`: event type, country pair),
 and a block's events (their mentions and value columns, not their ids) depend on the rows of
 that block alone: the mention columns the matcher reads and each mention's article (root,
 date, outlet). So a block whose rows hash to the same digest as in an earlier run has the
-same events, and an incremental run rebuilds only the blocks its new mentions fall in. Ids
-and changes are still assigned over all events, so the result equals a full rebuild.
+same events. A block with new or changed rows is clustered again, given how the earlier run
+clustered its unchanged rows (`events_match.EarlierClusters`), which spares most of the
+scoring; an event whose mentions are all unchanged keeps its value row. Ids and changes are
+still assigned over all events, so the result equals a full rebuild.
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from deportdata.events_match import EarlierClusters
 from deportdata.files import write_atomic
 
 # What the matcher and the event's values read of a mention row (see events._records, _event_row).
@@ -29,20 +33,41 @@ ARTICLE_INPUTS = ["source", "published", "outlet"]
 DATE_VALUES = ("event_date", "first_reported")
 
 
-def block_digests(rows: pd.DataFrame, block_of_row: list[tuple]) -> dict[tuple, tuple[str, list[int]]]:
-    """block key -> (digest of the block's rows, row positions). `rows` has MENTION_INPUTS and
-    ARTICLE_INPUTS; the digest does not depend on the rows' order."""
-    row_hashes = pd.util.hash_pandas_object(rows[MENTION_INPUTS + ARTICLE_INPUTS].astype(str), index=False)
+def row_hashes(rows: pd.DataFrame) -> list[int]:
+    """One 64-bit hash per row of MENTION_INPUTS and ARTICLE_INPUTS: what the matcher and the
+    event's values read of it."""
+    return pd.util.hash_pandas_object(rows[MENTION_INPUTS + ARTICLE_INPUTS].astype(str), index=False).tolist()
+
+
+def block_digests(hashes: list[int], block_of_row: list[tuple]) -> dict[tuple, tuple[str, list[int]]]:
+    """block key -> (digest of the block's row hashes, row positions); the digest does not depend
+    on the rows' order."""
     positions: dict[tuple, list[int]] = defaultdict(list)
     for position, key in enumerate(block_of_row):
         positions[key].append(position)
-    hashes = row_hashes.to_numpy()
     out = {}
     for key, members in positions.items():
         digest = hashlib.blake2b(repr(key).encode(), digest_size=16)
-        digest.update(repr(sorted(hashes[members].tolist())).encode())
+        digest.update(repr(sorted(hashes[p] for p in members)).encode())
         out[key] = (digest.hexdigest(), members)
     return out
+
+
+def earlier_clusters(entry: Mapping[str, Any], hash_of: Mapping[str, int]) -> tuple[EarlierClusters, dict]:
+    """From a block's cache entry and the current hash of each of its mentions: the earlier
+    clustering, and the value rows of earlier events whose mentions are all unchanged (by their
+    sorted mention ids)."""
+    founder_of: dict[str, str] = {}
+    changed: set[str] = set()
+    rows = {}
+    for ids, hashes, founder, row in zip(entry["clusters"], entry["hashes"], entry["founders"], entry["rows"]):
+        same = [hash_of.get(mention_id) == h for mention_id, h in zip(ids, hashes)]
+        founder_of.update((mention_id, founder) for mention_id, kept in zip(ids, same) if kept)
+        if all(same):
+            rows[tuple(ids)] = row
+        else:
+            changed.add(founder)
+    return EarlierClusters(founder_of, frozenset(changed)), rows
 
 
 def _encode(value: Any) -> Any:
@@ -52,14 +77,18 @@ def _encode(value: Any) -> Any:
 
 
 def load_blocks(path: Path | None) -> dict[str, dict]:
-    """digest -> {"clusters": [[mention ids]], "rows": [event value rows]} of the last run."""
+    """repr(block key) -> {"digest": of its rows, "clusters": [[sorted mention ids]], "founders":
+    [first mention of each], "hashes": [[row hash of each mention]], "rows": [event value rows]}
+    of the last run."""
     if path is None or not path.exists():
         return {}
     try:
         stored = json.loads(path.read_text(encoding="utf-8"))
         for entry in stored.values():
-            if len(entry["clusters"]) != len(entry["rows"]):
-                raise ValueError("clusters and rows differ in number")
+            if not len(entry["clusters"]) == len(entry["rows"]) == len(entry["founders"]) == len(entry["hashes"]):
+                raise ValueError("clusters, founders, hashes and rows differ in number")
+            if not isinstance(entry["digest"], str):
+                raise ValueError("no digest")
             for row in entry["rows"]:
                 for name in DATE_VALUES:
                     if row.get(name) is not None:

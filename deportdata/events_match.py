@@ -47,7 +47,7 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -246,16 +246,19 @@ _MATCH_FIELDS = (
 
 class _Cluster:
     """Members of one event, and summaries of its distinct members (one per `signature`) that let
-    `score` decide without comparing a mention with each member field by field."""
+    `score` decide without comparing a mention with each member field by field. Members are
+    folded into the summaries when the cluster is next scored: a run that reuses earlier
+    decisions leaves most clusters unscored."""
 
-    __slots__ = ("members", "by_signature", "sources", "first_id", "disputed", "hard_values", "places",
-                 "aircraft", "latest_start", "earliest_end", "first_published", "last_published",
+    __slots__ = ("members", "summarized", "by_signature", "sources", "first_id", "disputed", "hard_values",
+                 "places", "aircraft", "latest_start", "earliest_end", "first_published", "last_published",
                  "match_values", "days", "counted")
 
     def __init__(self, first: MentionRecord) -> None:
-        self.members: list[MentionRecord] = []
+        self.members: list[MentionRecord] = [first]
+        self.summarized = 0  # members folded into the summaries so far
         self.by_signature: dict[tuple, MentionRecord] = {}
-        self.sources: set[str] = set()
+        self.sources: set[str] = {first.source}
         self.first_id = first.mention_id
         self.disputed: set[str] = set()  # count fields its (same-day) members already disagree on
         self.hard_values: tuple[set, ...] = (set(), set(), set(), set())  # carrier, outcome, measure, asset
@@ -266,13 +269,19 @@ class _Cluster:
         self.match_values: tuple[set, ...] = tuple(set() for _ in _MATCH_FIELDS)
         self.days: list[float] = []
         self.counted: list[MentionRecord] = []  # members giving a count
-        self.add(first)
 
     def add(self, m: MentionRecord) -> None:
-        for other in self.counted:
-            self.disputed.update(name for name in COUNT_FIELDS if count_conflict(m, other, name))
         self.members.append(m)
         self.sources.add(m.source)
+
+    def _summarize(self) -> None:
+        for m in self.members[self.summarized:]:
+            self._fold(m)
+        self.summarized = len(self.members)
+
+    def _fold(self, m: MentionRecord) -> None:
+        for other in self.counted:
+            self.disputed.update(name for name in COUNT_FIELDS if count_conflict(m, other, name))
         if m.signature in self.by_signature:
             return
         self.by_signature[m.signature] = m
@@ -303,6 +312,8 @@ class _Cluster:
     def _fits_all(self, m: MentionRecord) -> bool:
         """No `hard_conflict` and `date_fit` with every member. Two intervals overlap when each starts
         before the other ends, so fitting every member's dates means fitting their bounds."""
+        if self.summarized < len(self.members):
+            self._summarize()
         for values, value in zip(self.hard_values, m.hard):
             if value and values and (len(values) > 1 or value not in values):
                 return False
@@ -357,34 +368,117 @@ def _weeks(window: tuple[int, int]) -> range:
     return range((window[0] - 1) // 7, (window[1] - 1) // 7 + 1)
 
 
-def cluster_block(mentions: Iterable[MentionRecord]) -> list[list[MentionRecord]]:
-    """Group the mentions of one block into events (see the module docstring)."""
-    clusters: list[_Cluster] = []
-    by_week: dict[int, list[int]] = defaultdict(list)
-    anywhere: list[int] = []  # clusters started by a mention that can match any date
-    for m in sorted(mentions, key=lambda r: r.specificity):
-        window = _window(m)
+@dataclass(frozen=True)
+class EarlierClusters:
+    """How an earlier run clustered a block: for each mention whose row is unchanged, the founder
+    (first mention taken) of the cluster it joined; and the founders of earlier clusters that
+    have lost a member since (a mention now gone, changed or in another block)."""
+
+    founder_of: Mapping[str, str]
+    changed: frozenset[str] = frozenset()
+
+
+class _WeekIndex:
+    """Cluster positions by the ISO weeks of their founder's window; clusters that can match any
+    date are candidates everywhere."""
+
+    def __init__(self) -> None:
+        self.by_week: dict[int, list[int]] = defaultdict(list)
+        self.anywhere: list[int] = []
+        self.all: list[int] = []
+
+    def add(self, index: int, window: tuple[int, int] | None) -> None:
+        self.all.append(index)
         if window is None:
-            candidates: Iterable[int] = range(len(clusters))
+            self.anywhere.append(index)
         else:
-            found = set(anywhere)
             for week in _weeks(window):
-                found.update(by_week.get(week, ()))
-            candidates = found
-        best: tuple | None = None
-        best_index = -1
+                self.by_week[week].append(index)
+
+    def near(self, window: tuple[int, int] | None) -> Iterable[int]:
+        if window is None:
+            return self.all
+        found = set(self.anywhere)
+        for week in _weeks(window):
+            found.update(self.by_week.get(week, ()))
+        return found
+
+
+class _BlockClustering:
+    """The clustering of one block. With an `EarlierClusters`, a mention whose earlier decision
+    still holds is not scored against every candidate: a cluster whose members so far are the
+    same as in the earlier run (a "same" cluster) scores as it did then, so the mention's earlier
+    choice among them stands and only the clusters that differ need scoring. Clusters differ
+    once a new mention joins them, or a mention joins or leaves them unlike the earlier run."""
+
+    def __init__(self, earlier: EarlierClusters | None) -> None:
+        self.clusters: list[_Cluster] = []
+        self.windows: list[tuple[int, int] | None] = []
+        self.position_of: dict[str, int] = {}  # founder id -> position in clusters
+        self.index = _WeekIndex()
+        self.founder_of = earlier.founder_of if earlier else {}
+        self.differ: set[str] = set(earlier.changed) if earlier else set()  # founders of differing clusters
+        self.differing = _WeekIndex()
+
+    def _best(self, m: MentionRecord, candidates: Iterable[int], best: tuple | None = None,
+              best_index: int = -1) -> tuple[tuple | None, int]:
         for index in candidates:
-            key = clusters[index].score(m)
+            key = self.clusters[index].score(m)
             if key is not None and (best is None or key < best):
                 best, best_index = key, index
-        if best is not None:
-            clusters[best_index].add(m)
-            continue
-        clusters.append(_Cluster(m))
-        if window is None:
-            anywhere.append(len(clusters) - 1)
-        else:
-            for week in _weeks(window):
-                by_week[week].append(len(clusters) - 1)
-    return [c.members for c in clusters]
+        return best, best_index
 
+    def _choose(self, m: MentionRecord, window: tuple[int, int] | None) -> int:
+        """Position of the cluster m joins, -1 for a new one."""
+        earlier = self.founder_of.get(m.mention_id)
+        if earlier is None or earlier in self.differ:
+            return self._best(m, self.index.near(window))[1]
+        if earlier == m.mention_id:  # it started a cluster: no cluster that is the same fitted it
+            return self._best(m, self.differing.near(window))[1]
+        position = self.position_of.get(earlier)
+        if position is None:  # cannot happen with a cache this code wrote; decide without it
+            return self._best(m, self.index.near(window))[1]
+        rivals = self.differing.near(window)
+        if not rivals:
+            return position
+        key = self.clusters[position].score(m)
+        if key is None:  # cannot happen either
+            return self._best(m, self.index.near(window))[1]
+        return self._best(m, rivals, key, position)[1]
+
+    def _mark_differing(self, founder: str) -> None:
+        if founder not in self.differ:
+            self.differ.add(founder)
+            position = self.position_of.get(founder)
+            if position is not None:
+                self.differing.add(position, self.windows[position])
+
+    def add(self, m: MentionRecord) -> None:
+        window = _window(m)
+        position = self._choose(m, window)
+        if position >= 0:
+            self.clusters[position].add(m)
+            founder = self.clusters[position].first_id
+        else:
+            position, founder = len(self.clusters), m.mention_id
+            self.clusters.append(_Cluster(m))
+            self.windows.append(window)
+            self.position_of[founder] = position
+            self.index.add(position, window)
+            if founder in self.differ:
+                self.differing.add(position, window)
+        earlier = self.founder_of.get(m.mention_id)
+        if earlier != founder:
+            self._mark_differing(founder)
+            if earlier is not None:
+                self._mark_differing(earlier)
+
+
+def cluster_block(mentions: Iterable[MentionRecord],
+                  earlier: EarlierClusters | None = None) -> list[list[MentionRecord]]:
+    """Group the mentions of one block into events (see the module docstring). `earlier`, how an
+    earlier run clustered the block, only saves work: the result is the same without it."""
+    clustering = _BlockClustering(earlier)
+    for m in sorted(mentions, key=lambda r: r.specificity):
+        clustering.add(m)
+    return [c.members for c in clustering.clusters]

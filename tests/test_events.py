@@ -572,3 +572,81 @@ def test_cluster_summaries_decide_as_the_pairwise_rules(members, candidate) -> N
         cluster.add(m)
     pairwise = all(not hard_conflict(candidate, m) and date_fit(candidate, m)[0] for m in members)
     assert cluster._fits_all(candidate) == pairwise
+
+
+# --------------------------------------------------------------------------- incremental clustering
+
+def _flight(i: int, status: str, day: int | None, precision: str, carrier: str | None, flights: int | None,
+            people: int | None, qualifier: str, published: int | None):
+    from deportdata.events_match import MentionRecord
+
+    return MentionRecord(
+        mention_id=mid(str(i)), article_id=aid(str(i % 7)), source=aid(str(i % 7)), event_type="removal_flight",
+        status=status, event_date=date(2025, JAN, day) if day else None, precision=precision, actor_country="USA",
+        partner_country="COL", location=None, carrier=carrier, aircraft_type=None, flight_count=flights,
+        people_count=people, people_qualifier=qualifier if people else None, quantity=None, quantity_unit=None,
+        measure=None, confidence=0.8, published=date(2025, JAN, published) if published else None)
+
+
+# dense on purpose: few days, carriers and counts, so that most mentions could join several clusters
+_FLIGHTS = st.builds(
+    _flight, st.integers(0, 400), st.sampled_from(["landed", "planned", "unknown", "refused"]),
+    st.one_of(st.none(), st.integers(1, 12)), st.sampled_from(["day", "day", "week", "month", "unknown"]),
+    st.sampled_from([None, None, "military", "charter"]), st.sampled_from([None, 1, 2, 3]),
+    st.sampled_from([None, 80, 100, 250]), st.sampled_from(["exact", "at_least", "approx"]),
+    st.one_of(st.none(), st.integers(1, 20)))
+
+
+def _earlier(clusters) -> dict[str, str]:
+    return {m.mention_id: members[0].mention_id for members in clusters for m in members}
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(before=st.lists(_FLIGHTS, max_size=40, unique_by=lambda m: m.mention_id),
+       added=st.lists(_FLIGHTS, max_size=8, unique_by=lambda m: m.mention_id),
+       changes=st.lists(st.tuples(st.integers(0, 39), st.sampled_from(["drop", "redate", "recount"])), max_size=4))
+def test_clustering_with_an_earlier_run_equals_clustering_from_scratch(before, added, changes) -> None:
+    """An incremental run reuses the earlier run's decisions (events_match.EarlierClusters); with
+    mentions added, dropped or changed, it must still give exactly the clusters of a full run."""
+    import dataclasses
+
+    from deportdata.events_match import EarlierClusters, cluster_block
+
+    now = {m.mention_id: m for m in before}
+    for position, change in changes:
+        if position < len(before):
+            old = before[position]
+            if change == "drop":
+                now.pop(old.mention_id, None)
+            elif change == "redate":
+                now[old.mention_id] = dataclasses.replace(old, event_date=date(2025, JAN, 13), precision="day")
+            else:
+                now[old.mention_id] = dataclasses.replace(old, flight_count=5, people_count=None)
+    now.update((m.mention_id, m) for m in added if m.mention_id not in now)
+    earlier = _earlier(cluster_block(before))
+    earlier_rows = {m.mention_id: m for m in before}
+    kept = {i: f for i, f in earlier.items() if now.get(i) == earlier_rows[i]}
+    changed = frozenset(f for i, f in earlier.items() if i not in kept)
+
+    full = cluster_block(list(now.values()))
+    reused = cluster_block(list(now.values()), EarlierClusters(kept, changed))
+    assert [[m.mention_id for m in c] for c in reused] == [[m.mention_id for m in c] for c in full]
+
+
+def test_a_cluster_that_lost_a_mention_is_scored_again() -> None:
+    """m joined f's flight because d, also in it, gave the same people count. Without d, the
+    charter g ties with f's flight and wins on its smaller first id: the incremental run must
+    not keep m's earlier choice."""
+    from deportdata.events_match import EarlierClusters, cluster_block
+
+    f, d = _flight(1, "landed", 6, "day", "military", 2, None, "exact", None), \
+        _flight(2, "landed", 6, "day", "military", None, 100, "exact", None)
+    g, m = _flight(3, "landed", 6, "day", "charter", 2, None, "exact", None), \
+        _flight(4, "landed", 6, "day", None, None, 100, "exact", None)
+    earlier = _earlier(cluster_block([f, g, d, m]))
+    assert earlier[m.mention_id] == f.mention_id
+    kept = {i: founder for i, founder in earlier.items() if i != d.mention_id}
+    full = cluster_block([f, g, m])
+    assert [[x.mention_id for x in c] for c in full] == [[g.mention_id, m.mention_id], [f.mention_id]]
+    reused = cluster_block([f, g, m], EarlierClusters(kept, frozenset({earlier[d.mention_id]})))
+    assert [[x.mention_id for x in c] for c in reused] == [[x.mention_id for x in c] for c in full]
