@@ -84,37 +84,48 @@ class MentionRecord:
     published: date | None
     interval: tuple[int, int] | None = field(init=False)
     people_range: tuple[float, float] | None = field(init=False)
-    hard: tuple = field(init=False)
-    signature: tuple = field(init=False)
+    _hard: tuple | None = field(init=False, default=None, repr=False, compare=False)
+    _signature: tuple | None = field(init=False, default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.interval = date_interval(self.event_date, self.precision)
         if self.interval is None:
             self.precision = "unknown"
         self.people_range = people_range(self.people_count, self.people_qualifier)
-        outcome = self.status if self.event_type == "removal_flight" and self.status in FLIGHT_OUTCOMES else None
-        asset = None
-        if self.event_type == "military_deployment":
-            if self.flight_count is not None or self.aircraft_type or self.quantity_unit == "aircraft":
-                asset = "aircraft"
-            elif self.people_count is not None:
-                asset = "personnel"
-        aircraft = frozenset()
-        if self.event_type in ("removal_flight", "military_deployment") and self.aircraft_type:
-            types = self.aircraft_type.replace(",", ";").split(";")
-            aircraft = frozenset(t.strip().upper() for t in types if t.strip())
-        location = place_key(self.location) if self.event_type == "detention" else ""
-        # The attributes that never differ inside an event (see `hard_conflict`).
-        self.hard = (
-            self.carrier if self.event_type == "removal_flight" else None, outcome,
-            self.measure if self.event_type == "coercive_measure" else None, asset, location, aircraft,
-        )
-        # Everything the pairwise rules and cluster scoring read: identical accounts are compared once.
-        self.signature = (
-            self.hard, self.interval, self.precision, None if self.interval else self.published,
-            self.flight_count, self.people_range, self.quantity, self.quantity_unit, self.status,
-            self.people_count, self.carrier, self.location, self.aircraft_type, self.measure,
-        )
+
+    @property
+    def hard(self) -> tuple:
+        """The attributes that never differ inside an event (see `hard_conflict`). Derived on first
+        use: a run that reuses earlier decisions never compares most mentions."""
+        if self._hard is None:
+            outcome = self.status if self.event_type == "removal_flight" and self.status in FLIGHT_OUTCOMES else None
+            asset = None
+            if self.event_type == "military_deployment":
+                if self.flight_count is not None or self.aircraft_type or self.quantity_unit == "aircraft":
+                    asset = "aircraft"
+                elif self.people_count is not None:
+                    asset = "personnel"
+            aircraft = frozenset()
+            if self.event_type in ("removal_flight", "military_deployment") and self.aircraft_type:
+                types = self.aircraft_type.replace(",", ";").split(";")
+                aircraft = frozenset(t.strip().upper() for t in types if t.strip())
+            location = place_key(self.location) if self.event_type == "detention" else ""
+            self._hard = (
+                self.carrier if self.event_type == "removal_flight" else None, outcome,
+                self.measure if self.event_type == "coercive_measure" else None, asset, location, aircraft,
+            )
+        return self._hard
+
+    @property
+    def signature(self) -> tuple:
+        """Everything the pairwise rules and cluster scoring read: identical accounts are compared once."""
+        if self._signature is None:
+            self._signature = (
+                self.hard, self.interval, self.precision, None if self.interval else self.published,
+                self.flight_count, self.people_range, self.quantity, self.quantity_unit, self.status,
+                self.people_count, self.carrier, self.location, self.aircraft_type, self.measure,
+            )
+        return self._signature
 
     @property
     def gives_count(self) -> bool:
@@ -285,13 +296,14 @@ class _Cluster:
         if m.signature in self.by_signature:
             return
         self.by_signature[m.signature] = m
-        for values, value in zip(self.hard_values, m.hard):
+        hard = m.hard
+        for values, value in zip(self.hard_values, hard):
             if value:
                 values.add(value)
-        if m.hard[4]:
-            self.places.add(m.hard[4])
-        if m.hard[5]:
-            self.aircraft.add(m.hard[5])
+        if hard[4]:
+            self.places.add(hard[4])
+        if hard[5]:
+            self.aircraft.add(hard[5])
         if m.interval is not None:
             self.latest_start = max(self.latest_start, m.interval[0])
             self.earliest_end = min(self.earliest_end, m.interval[1])
@@ -314,10 +326,11 @@ class _Cluster:
         before the other ends, so fitting every member's dates means fitting their bounds."""
         if self.summarized < len(self.members):
             self._summarize()
-        for values, value in zip(self.hard_values, m.hard):
+        hard = m.hard
+        for values, value in zip(self.hard_values, hard):
             if value and values and (len(values) > 1 or value not in values):
                 return False
-        place, types = m.hard[4], m.hard[5]
+        place, types = hard[4], hard[5]
         if place and any(p not in place and place not in p for p in self.places):
             return False
         if types and any(not t & types for t in self.aircraft):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-_last: tuple[str, str] = ("", "")
+_last: tuple[str, str | None] = ("", "")
 
 
 def _lower(text: str) -> str | None:
@@ -24,8 +24,9 @@ def _lower(text: str) -> str | None:
     global _last
     last = _last
     if last[0] is not text:
-        last = _last = (text, text.lower())
-    return last[1] if len(last[1]) == len(text) else None
+        low: str | None = text.lower()
+        last = _last = (text, low if len(low) == len(text) else None)
+    return last[1]
 
 
 def lower_literals(source: str) -> str:
@@ -51,12 +52,15 @@ class CaselessPattern:
 
     def _on(self, text: str) -> tuple[re.Pattern, str]:
         """The pattern and text to match: lower-cased, unless that would move offsets."""
-        low = _lower(text)
+        last = _last
+        low = last[1] if last[0] is text else _lower(text)
         return (self._folding, text) if low is None else (self._lowered, low)
 
     def search(self, text: str):
-        pattern, target = self._on(text)
-        return pattern.search(target)
+        # the hot path of the rules (hundreds of calls per article): _on inlined
+        last = _last
+        low = last[1] if last[0] is text else _lower(text)
+        return self._folding.search(text) if low is None else self._lowered.search(low)
 
     def match(self, text: str):
         pattern, target = self._on(text)
