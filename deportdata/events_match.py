@@ -41,6 +41,9 @@ so the work inside a block grows with the number of events of nearby weeks, not 
 block's size; each cluster keeps summaries of its members (hard values, date bounds, values
 given, reference days), so testing a candidate costs a few set and bound checks rather than
 a comparison with every member.
+
+Given how an earlier run clustered the block (`EarlierClusters`), the same result costs far
+less scoring: see `_BlockClustering`.
 """
 from __future__ import annotations
 

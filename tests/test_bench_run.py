@@ -32,7 +32,7 @@ def test_bench_run_writes_every_required_number(prefect_harness, tmp_path, monke
     results = tmp_path / "results"
     workdir = tmp_path / "work"
     code = bench_run.main(["--sizes", str(SIZE), "--workdir", str(workdir), "--results-dir", str(results),
-                           "--no-warmup"])
+                           "--no-warmup", "--overhead-pairs", "2"])
     assert code == 0
     report = json.loads((results / "latest.json").read_text())
 
@@ -48,6 +48,9 @@ def test_bench_run_writes_every_required_number(prefect_harness, tmp_path, monke
     assert row["articles"] == SIZE and row["incremental_articles"] == 1
     assert row["unchanged_rerun_skipped"] is True
     assert row["outputs"]["events"] == row["outputs"]["direct_events"] > 0
+    ratios = row["prefect_overhead_ratios"]
+    assert len(ratios) == 2 and all(_number(r) for r in ratios)
+    assert row["prefect_overhead_ratio"] == pytest.approx(sum(ratios) / 2, abs=1e-3)  # the median of two
     assert {t["target"] for t in report["targets"]} >= {"floor_multiple", "incremental_fraction", "e2e_100k_s"}
 
     md = (results / "latest.md").read_text()
