@@ -15,7 +15,9 @@ from prefect import flow, task
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
 from prefect.futures import as_completed
+from prefect.utilities.annotations import quote
 from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -92,7 +94,11 @@ def _run_batches(task_fn, batches: list, ws: Workspace, stage: str, in_workers: 
     if not batches:
         return []
     in_workers = in_workers and pool_pays_off(len(batches))
-    futures = {task_fn.submit(batch, ws, in_workers): len(batch) for batch in batches}
+    # Prefect walks every item of a task's arguments looking for futures (at 100,000 files, 2.5 s
+    # of CPU in the flow process while the workers wait); `quote` spares that walk, but the Dask
+    # runner hands the task a plain tuple instead of the quoted batch
+    local = isinstance(FlowRunContext.get().task_runner, ThreadPoolTaskRunner)
+    futures = {task_fn.submit(quote(batch) if local else batch, ws, in_workers): len(batch) for batch in batches}
     results = []
     with Progress(TextColumn(f"{stage:>8}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=Console(stderr=True)) as bar:
