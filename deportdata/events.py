@@ -1,7 +1,7 @@
 """Mentions to events: one row per real event, with its sources counted and a stable id.
 
 `build_events` groups the mentions of a release into events (codebook rule 8, see
-`deportdata.events_match`), takes each event's best-supported values, summary, counts and
+`deportdata.events_match` and `deportdata.events_cluster`), takes each event's best-supported values, summary, counts and
 confidence (`deportdata.events_values`), gives every event an id that is stable across
 releases and lists what changed since the previous release (`deportdata.events_ids`).
 
@@ -33,7 +33,8 @@ import pandas as pd
 
 from deportdata.events_ids import CHANGE_COLUMNS, assign_ids, changelog_section, changes_table
 from deportdata.events_blocks import block_digests, earlier_clusters, load_blocks, row_hashes, save_blocks
-from deportdata.events_match import MentionRecord, block_key, cluster_block
+from deportdata.events_cluster import cluster_block
+from deportdata.events_match import MentionRecord, block_key
 from deportdata.events_values import combined_confidence, count_disagreement, event_values, summary
 from schemas.tables import EVENTS
 

@@ -6,7 +6,7 @@ and a block's events (their mentions and value columns, not their ids) depend on
 that block alone: the mention columns the matcher reads and each mention's article (root,
 date, outlet). So a block whose rows hash to the same digest as in an earlier run has the
 same events. A block with new or changed rows is clustered again, given how the earlier run
-clustered its unchanged rows (`events_match.EarlierClusters`), which spares most of the
+clustered its unchanged rows (`events_cluster.EarlierClusters`), which spares most of the
 scoring; an event whose mentions are all unchanged keeps its value row. Ids and changes are
 still assigned over all events, so the result equals a full rebuild.
 """
@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from deportdata.events_match import EarlierClusters
+from deportdata.events_cluster import EarlierClusters
 from deportdata.files import write_atomic
 
 # What the matcher and the event's values read of a mention row (see events._records, _event_row).

@@ -565,9 +565,9 @@ _RECORDS = st.builds(
 def test_cluster_summaries_decide_as_the_pairwise_rules(members, candidate) -> None:
     """A cluster's summaries (hard values, date bounds) admit exactly the mentions that have no
     hard conflict with, and fit the dates of, every member."""
-    from deportdata.events_match import _Cluster, date_fit, hard_conflict
+    from deportdata.events_match import Cluster, date_fit, hard_conflict
 
-    cluster = _Cluster(members[0])
+    cluster = Cluster(members[0])
     for m in members[1:]:
         cluster.add(m)
     pairwise = all(not hard_conflict(candidate, m) and date_fit(candidate, m)[0] for m in members)
@@ -610,7 +610,7 @@ def test_clustering_with_an_earlier_run_equals_clustering_from_scratch(before, a
     mentions added, dropped or changed, it must still give exactly the clusters of a full run."""
     import dataclasses
 
-    from deportdata.events_match import EarlierClusters, cluster_block
+    from deportdata.events_cluster import EarlierClusters, cluster_block
 
     now = {m.mention_id: m for m in before}
     for position, change in changes:
@@ -637,7 +637,7 @@ def test_a_cluster_that_lost_a_mention_is_scored_again() -> None:
     """m joined f's flight because d, also in it, gave the same people count. Without d, the
     charter g ties with f's flight and wins on its smaller first id: the incremental run must
     not keep m's earlier choice."""
-    from deportdata.events_match import EarlierClusters, cluster_block
+    from deportdata.events_cluster import EarlierClusters, cluster_block
 
     f, d = _flight(1, "landed", 6, "day", "military", 2, None, "exact", None), \
         _flight(2, "landed", 6, "day", "military", None, 100, "exact", None)
