@@ -61,8 +61,13 @@ EVENT_FIELDS: tuple[Field, ...] = (
 )
 
 
+_TYPE_STATUS_PAIRS = [(event_type, status) for event_type, statuses in STATUSES.items() for status in statuses]
+
+
 def _status_fits_type(df: pd.DataFrame) -> pd.Series:
-    return pd.Series([s in STATUSES.get(t, ()) for t, s in zip(df["event_type"], df["status"])], index=df.index)
+    """False for a null type or status (a row failure), never an error for the whole table."""
+    pairs = pd.MultiIndex.from_arrays([df["event_type"], df["status"]])
+    return pd.Series(pairs.isin(_TYPE_STATUS_PAIRS), index=df.index)
 
 
 def _measure_only_for_coercion(df: pd.DataFrame) -> pd.Series:

@@ -84,6 +84,14 @@ def test_a_row_breaking_a_row_rule_is_set_aside(bad_row, rule):
     assert_only_row_2_set_aside(bad_row, rule)
 
 
+@pytest.mark.parametrize("bad_row, fragments", [
+    (dict(status=None), ("status: not_nullable", "status is one of the event type's status values")),
+    (dict(event_type=None, measure=None), ("event_type: not_nullable", "status is one of the event type's status values")),
+], ids=["null-status", "null-type"])
+def test_a_null_in_a_row_rule_column_sets_that_row_aside_not_the_table(bad_row, fragments):
+    assert_only_row_2_set_aside(bad_row, *fragments)
+
+
 def test_a_row_rule_reason_names_the_rule_once_and_blames_no_column():
     """The reason of a row-rule failure should read like `row: <rule> failed`, not repeat the rule
     once per column with each column's value (which blames summary, confidence, first_seen ...)."""
