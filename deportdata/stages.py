@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from deportdata.events import PreviousRelease, build_events, changelog_markdown
 from deportdata.extract import EXTRACTOR, extract_mentions
@@ -100,6 +102,12 @@ def _gc_paused(stage: Callable[P, R]) -> Callable[P, R]:
             if enabled:
                 gc.enable()
     return paused
+
+
+def _isin(values: pd.Series, allowed: pd.Series) -> np.ndarray:
+    """`values.isin(allowed)` through Arrow: pandas reads Arrow-backed strings one Python object
+    at a time (0.6 s for the 300,000 mentions of 100,000 articles, 0.02 s this way)."""
+    return pc.is_in(pa.array(values), value_set=pa.array(allowed)).to_numpy(zero_copy_only=False)
 
 
 def scan_raw(raw: Path, record: Path | None = None) -> list[tuple[str, str]]:
@@ -319,9 +327,8 @@ def assemble(manifest: Sequence[tuple[str, str]], ws: Workspace) -> Assembled:
     distinct = all_articles[~same_text].reset_index(drop=True)
     copies = mark_near_copies(distinct, ws)
     distinct["duplicate_of"] = [copies.get(a) for a in distinct["article_id"]]
-    kept_ids = set(distinct["article_id"])
     all_mentions = pd.concat(mentions, ignore_index=True) if mentions else frame(MENTIONS, [])
-    all_mentions = all_mentions[all_mentions["article_id"].isin(kept_ids)].drop_duplicates("mention_id")
+    all_mentions = all_mentions[_isin(all_mentions["article_id"], distinct["article_id"])].drop_duplicates("mention_id")
     ws.run_dir.mkdir(parents=True, exist_ok=True)
     coerce_frame(ARTICLES, distinct[ARTICLE_COLUMNS]).to_parquet(ws.run_dir / "articles.parquet", index=False)
     all_mentions.to_parquet(ws.run_dir / "mentions.parquet", index=False)
@@ -369,7 +376,7 @@ def validate_run(ws: Workspace) -> dict[str, int]:
     rejects = pd.read_parquet(ws.run_dir / "rejects.parquet")
     articles, article_failures = validate_table(ARTICLES, all_articles)
     mentions, mention_failures = validate_table(MENTIONS, all_mentions, drop=("event_id",))
-    orphans = ~mentions["article_id"].isin(set(articles["article_id"]))
+    orphans = ~_isin(mentions["article_id"], articles["article_id"])
     mention_failures += [RowFailure("mentions", m, "article_id: its article was rejected")
                          for m in mentions.loc[orphans, "mention_id"]]
     mentions = mentions[~orphans]
@@ -403,7 +410,7 @@ def dedupe_run(ws: Workspace, version: str) -> dict[str, int]:
     if event_failures:
         raise ValueError(f"built events fail their schema (a pipeline bug): {event_failures[:3]}")
     # the mentions were validated before; what dedupe adds is their event ids
-    orphans = ~result.mentions["event_id"].isin(set(events["event_id"]))
+    orphans = ~_isin(result.mentions["event_id"], events["event_id"])
     if orphans.any():
         raise ValueError("mentions without an event (a pipeline bug): "
                          f"{result.mentions.loc[orphans, 'mention_id'].head(3).tolist()}")
