@@ -17,7 +17,8 @@ that call starts Prefect's temporary API server and is reported as `prefect_star
 `wall_s` is the pipeline flow call alone, and `wall_total_s` the whole child process
 (interpreter, imports, Prefect start-up, run). `prefect_overhead_ratio` is the median of
 flow over direct time over OVERHEAD_PAIRS cold pairs (the first is `wall_s / direct_s`) at
-sizes up to 10,000, one pair above. Results go to bench/results/latest.json and latest.md (see bench/README.md).
+sizes up to 10,000, one pair above. Results go to bench/results/latest.json and latest.md
+(see bench/README.md).
 
 Usage::
 

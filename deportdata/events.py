@@ -1,9 +1,10 @@
 """Mentions to events: one row per real event, with its sources counted and a stable id.
 
 `build_events` groups the mentions of a release into events (codebook rule 8, see
-`deportdata.events_match` and `deportdata.events_cluster`), takes each event's best-supported values, summary, counts and
-confidence (`deportdata.events_values`), gives every event an id that is stable across
-releases and lists what changed since the previous release (`deportdata.events_ids`).
+`deportdata.events_match` and `deportdata.events_cluster`), takes each event's best-supported
+values, summary, counts and confidence (`deportdata.events_values`), gives every event an id
+that is stable across releases and lists what changed since the previous release
+(`deportdata.events_ids`).
 
 Per event:
 - `n_articles`: distinct articles with a mention, an article and its near-copies (same
@@ -32,7 +33,8 @@ from typing import Any
 import pandas as pd
 
 from deportdata.events_ids import CHANGE_COLUMNS, assign_ids, changelog_section, changes_table
-from deportdata.events_blocks import block_digests, earlier_clusters, load_blocks, row_hashes, save_blocks
+from deportdata.events_blocks import (block_digests, block_entry, earlier_clusters, load_blocks, row_hashes,
+                                     save_blocks)
 from deportdata.events_cluster import cluster_block
 from deportdata.events_match import MentionRecord, block_key
 from deportdata.events_values import combined_confidence, count_disagreement, event_values, summary
@@ -225,11 +227,9 @@ def _events_by_block(mentions: pd.DataFrame, articles: Mapping[str, _Article],
             hash_of = {records[p].mention_id: hashes[p] for p in positions}
             earlier, kept_rows = earlier_clusters(entry, hash_of) if entry else (None, {})
             clusters = cluster_block([records[p] for p in positions], earlier)
-            ids = [sorted(m.mention_id for m in c) for c in clusters]
-            entry = {"digest": digest, "clusters": ids, "founders": [c[0].mention_id for c in clusters],
-                     "hashes": [[hash_of[i] for i in c] for c in ids],
-                     "rows": [kept_rows.get(tuple(c)) or _event_row(members, articles)
-                              for c, members in zip(ids, clusters)]}
+            ids = [[m.mention_id for m in c] for c in clusters]
+            rows = [kept_rows.get(frozenset(i)) or _event_row(c, articles) for i, c in zip(ids, clusters)]
+            entry = block_entry(digest, ids, hash_of, rows)
         current[name] = entry
         mention_ids += entry["clusters"]
         value_rows += entry["rows"]

@@ -55,8 +55,8 @@ def block_digests(hashes: list[int], block_of_row: list[tuple]) -> dict[tuple, t
 
 def earlier_clusters(entry: Mapping[str, Any], hash_of: Mapping[str, int]) -> tuple[EarlierClusters, dict]:
     """From a block's cache entry and the current hash of each of its mentions: the earlier
-    clustering, and the value rows of earlier events whose mentions are all unchanged (by their
-    sorted mention ids)."""
+    clustering, and the value rows of earlier events whose mentions are all unchanged (by the
+    set of their mention ids)."""
     founder_of: dict[str, str] = {}
     changed: set[str] = set()
     rows = {}
@@ -64,10 +64,19 @@ def earlier_clusters(entry: Mapping[str, Any], hash_of: Mapping[str, int]) -> tu
         same = [hash_of.get(mention_id) == h for mention_id, h in zip(ids, hashes)]
         founder_of.update((mention_id, founder) for mention_id, kept in zip(ids, same) if kept)
         if all(same):
-            rows[tuple(ids)] = row
+            rows[frozenset(ids)] = row
         else:
             changed.add(founder)
     return EarlierClusters(founder_of, frozenset(changed)), rows
+
+
+def block_entry(digest: str, clusters: list[list[str]], hash_of: Mapping[str, int],
+                rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """A block's cache entry (see `load_blocks`) from its clusters' mention ids, founder first,
+    and their event rows."""
+    ids = [sorted(c) for c in clusters]
+    return {"digest": digest, "clusters": ids, "founders": [c[0] for c in clusters],
+            "hashes": [[hash_of[i] for i in c] for c in ids], "rows": rows}
 
 
 def _encode(value: Any) -> Any:

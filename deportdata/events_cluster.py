@@ -80,30 +80,29 @@ class _BlockClustering:
         self.differing = _WeekIndex()
 
     def _best(self, m: MentionRecord, candidates: Iterable[int], best: tuple | None = None,
-              best_index: int = -1) -> tuple[tuple | None, int]:
+              best_index: int = -1) -> int:
+        """Position of the best-scoring candidate (or of `best_index`, whose key is `best`), -1 if none fits."""
         for index in candidates:
             key = self.clusters[index].score(m)
             if key is not None and (best is None or key < best):
                 best, best_index = key, index
-        return best, best_index
+        return best_index
 
-    def _choose(self, m: MentionRecord, window: tuple[int, int] | None) -> int:
-        """Position of the cluster m joins, -1 for a new one."""
-        earlier = self.founder_of.get(m.mention_id)
+    def _choose(self, m: MentionRecord, window: tuple[int, int] | None, earlier: str | None) -> int:
+        """Position of the cluster m joins, -1 for a new one; `earlier` is the founder of the
+        cluster it joined in the earlier run."""
         if earlier is None or earlier in self.differ:
-            return self._best(m, self.index.near(window))[1]
-        if earlier == m.mention_id:  # it started a cluster: no cluster that is the same fitted it
-            return self._best(m, self.differing.near(window))[1]
-        position = self.position_of.get(earlier)
-        if position is None:  # cannot happen with a cache this code wrote; decide without it
-            return self._best(m, self.index.near(window))[1]
+            return self._best(m, self.index.near(window))
         rivals = self.differing.near(window)
-        if not rivals:
+        if earlier == m.mention_id:  # it started a cluster: no cluster that is the same fitted it
+            return self._best(m, rivals)
+        position = self.position_of.get(earlier)
+        if position is not None and not rivals:
             return position
-        key = self.clusters[position].score(m)
-        if key is None:  # cannot happen either
-            return self._best(m, self.index.near(window))[1]
-        return self._best(m, rivals, key, position)[1]
+        key = None if position is None else self.clusters[position].score(m)
+        if key is None:  # cannot happen with a cache this code wrote: decide without it
+            return self._best(m, self.index.near(window))
+        return self._best(m, rivals, key, position)
 
     def _mark_differing(self, founder: str) -> None:
         if founder not in self.differ:
@@ -114,7 +113,8 @@ class _BlockClustering:
 
     def add(self, m: MentionRecord) -> None:
         window = match_window(m)
-        position = self._choose(m, window)
+        earlier = self.founder_of.get(m.mention_id)
+        position = self._choose(m, window, earlier)
         if position >= 0:
             self.clusters[position].add(m)
             founder = self.clusters[position].first_id
@@ -126,7 +126,6 @@ class _BlockClustering:
             self.index.add(position, window)
             if founder in self.differ:
                 self.differing.add(position, window)
-        earlier = self.founder_of.get(m.mention_id)
         if earlier != founder:
             self._mark_differing(founder)
             if earlier is not None:
