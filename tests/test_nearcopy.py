@@ -8,8 +8,8 @@ import pytest
 
 import numpy as np
 
-from deportdata.nearcopy import (LSH_BANDS, NEAR_COPY_THRESHOLD, NUM_PERM, NearCopyDoc, _overlap, candidate_pairs,
-                                 find_near_copies, near_copy_pairs, roots, shingles, signature, signature_matrix)
+from deportdata.nearcopy import (LSH_BANDS, MINHASH_SEED, NEAR_COPY_THRESHOLD, NUM_PERM, SIGNATURE_SHINGLE_WORDS,
+                                 NearCopyDoc, _overlap, candidate_pairs, find_near_copies, near_copy_pairs, roots, shingles, signature, signature_matrix)
 
 WIRE_HEADLINE = "Colombia turns back two US military deportation flights"
 WIRE = [
@@ -261,3 +261,14 @@ def test_stories_sharing_stock_phrases_are_rarely_compared() -> None:
     candidates = candidate_pairs(matrix, present, np.ones(len(texts), dtype=bool))
     assert len(candidates) < 0.005 * len(texts) * (len(texts) - 1) / 2  # 5-gram signatures: 2 %
     assert find_near_copies([doc(f"a_{i:03d}", t) for i, t in enumerate(texts)]) == {}
+
+
+def test_signature_is_datasketchs_affine32_minhash_of_the_9_grams() -> None:
+    from datasketch import MinHash
+
+    body = " ".join(WIRE)
+    grams = shingles(body, SIGNATURE_SHINGLE_WORDS)
+    reference = MinHash(num_perm=NUM_PERM, seed=MINHASH_SEED, scheme="affine32", hashfunc=int)
+    reference.update_batch((grams & np.uint64(0xFFFFFFFF)).tolist())
+    assert signature(body) == reference.hashvalues.astype("<u4").tobytes()
+    assert signature("") is None

@@ -274,6 +274,16 @@ def test_arrow_table_has_the_arrow_schema_and_keeps_nulls():
     assert table.column("count_disagreement").to_pylist() == [False, False]
 
 
+def test_arrow_table_reads_plain_object_columns_and_writes_nan_as_null():
+    df = frame(EVENTS, [_event(), _event(event_id="e_" + "1" * 16, summary=None)]).astype(object)
+    df["confidence"] = [float("nan"), 0.5]
+    table = arrow_table(EVENTS, df)
+    assert table.schema.equals(arrow_schema(EVENTS), check_metadata=True)
+    assert table.column("confidence").to_pylist() == [None, 0.5]
+    assert table.column("summary").null_count == 1
+    assert table.column("event_id").to_pylist() == df["event_id"].tolist()
+
+
 # --------------------------------------------------------------------------- the codebook
 
 
