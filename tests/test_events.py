@@ -650,3 +650,16 @@ def test_a_cluster_that_lost_a_mention_is_scored_again() -> None:
     assert [[x.mention_id for x in c] for c in full] == [[g.mention_id, m.mention_id], [f.mention_id]]
     reused = cluster_block([f, g, m], EarlierClusters(kept, frozenset({earlier[d.mention_id]})))
     assert [[x.mention_id for x in c] for c in reused] == [[x.mention_id for x in c] for c in full]
+
+
+def test_column_values_come_out_as_python_values_with_none_for_nulls() -> None:
+    from deportdata.events import _nonempty_text, _plain
+
+    df = pd.DataFrame({"text": pd.array(["a", "", None], dtype="string"), "number": [1.5, float("nan"), 2.0],
+                       "count": pd.array([1, None, 3], dtype="Int64"), "mixed": [1, "2", None]})
+    assert _plain(df, "text", _nonempty_text) == ["a", None, None]
+    assert _plain(df, "text", str) == ["a", "", None]
+    assert _plain(df, "number", float) == [1.5, None, 2.0]
+    assert _plain(df, "count", int) == [1, None, 3]
+    assert _plain(df, "mixed", str) == ["1", "2", None]  # not one Arrow type: converted value by value
+    assert _plain(df, "absent") == [None, None, None]
