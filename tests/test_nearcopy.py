@@ -202,6 +202,17 @@ def test_candidate_pairs_are_exactly_the_pairs_sharing_a_band(seed: int) -> None
     assert found == _brute_force_candidates(matrix, present, is_new)
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_candidate_pairs_of_a_few_new_rows_among_many_are_exactly_those_sharing_a_band(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    matrix = rng.integers(0, 40, size=(300, NUM_PERM), dtype=np.uint32)  # most rows share no band
+    present = rng.random(300) > 0.05
+    is_new = rng.random(300) < 0.03
+    found = {tuple(p) for p in candidate_pairs(matrix, present, is_new).tolist()}
+    expected = _brute_force_candidates(matrix, present, is_new)
+    assert found == expected and expected
+
+
 def test_comparing_only_new_articles_finds_the_pairs_of_a_full_comparison() -> None:
     rng = random.Random(3)
     vocabulary = [f"word{i}" for i in range(400)]
