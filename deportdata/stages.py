@@ -30,7 +30,7 @@ from deportdata.quality import seed_quality
 from deportdata.files import sha256_of, write_atomic
 from deportdata.release import PublishResult, Release, latest_release, publish
 from deportdata.validate import RowFailure, validate_table
-from schemas.derive import coerce_frame, frame
+from schemas.derive import as_date, coerce_frame, frame
 from schemas.tables import ARTICLES, EVENTS, MENTIONS, REJECTS
 
 INGEST_VERSION = "ingest-2"
@@ -355,9 +355,10 @@ def mark_near_copies(distinct: pd.DataFrame, ws: Workspace) -> dict[str, str]:
                                                                    columns.values(bodies["body"])) if a in articles)
         return out
 
-    published = [None if pd.isna(d) else pd.Timestamp(d).date() for d in distinct["published_date"]]
+    published = [as_date(d) for d in columns.values(distinct["published_date"])]
+    # signatures are bytes objects already: through Arrow they would be copied twice
     copies, pairs = nearcopy.near_copy_roots(ids, published, columns.values(distinct["source_path"]),
-                                             columns.values(distinct["signature"]), shingles_of, compared,
+                                             distinct["signature"].tolist(), shingles_of, compared,
                                              zip(known["a"], known["b"]))
     # pairs first: if the run stops in between, the articles count as new next time and are compared again
     write_atomic(pairs_path, pd.DataFrame(pairs, columns=["a", "b"], dtype=str).to_parquet(index=False))
