@@ -98,7 +98,8 @@ def _is_text(kind: pa.DataType) -> bool:
 
 # conversions that an Arrow column of the matching type needs no Python pass for
 _ALREADY_CONVERTED: dict[Callable, Callable[[pa.DataType], bool]] = {
-    str: _is_text, _nonempty_text: _is_text, int: pa.types.is_integer, float: pa.types.is_floating}
+    str: _is_text, _nonempty_text: _is_text, int: pa.types.is_integer, float: pa.types.is_floating,
+    _day: pa.types.is_date32}
 
 
 def _plain(df: pd.DataFrame, name: str, convert: Callable[[Any], Any] | None = None) -> list[Any]:
@@ -155,7 +156,7 @@ def _records(mentions: pd.DataFrame, articles: Mapping[str, _Article]) -> list[M
         "location", "carrier", "aircraft_type", "people_qualifier", "quantity_unit", "measure")}
     ints = {name: _plain(mentions, name, int) for name in ("flight_count", "people_count")}
     quantity, confidence = _plain(mentions, "quantity", float), _plain(mentions, "confidence", float)
-    days = [_day(v) for v in _plain(mentions, "event_date")]
+    days = _plain(mentions, "event_date", _day)
     out = []
     for i, article_id in enumerate(text["article_id"]):
         article = articles.get(article_id) or _Article(None, None, article_id)

@@ -653,7 +653,7 @@ def test_a_cluster_that_lost_a_mention_is_scored_again() -> None:
 
 
 def test_column_values_come_out_as_python_values_with_none_for_nulls() -> None:
-    from deportdata.events import _nonempty_text, _plain
+    from deportdata.events import _day, _nonempty_text, _plain
 
     df = pd.DataFrame({"text": pd.array(["a", "", None], dtype="string"), "number": [1.5, float("nan"), 2.0],
                        "count": pd.array([1, None, 3], dtype="Int64"), "mixed": [1, "2", None]})
@@ -663,3 +663,7 @@ def test_column_values_come_out_as_python_values_with_none_for_nulls() -> None:
     assert _plain(df, "count", int) == [1, None, 3]
     assert _plain(df, "mixed", str) == ["1", "2", None]  # not one Arrow type: converted value by value
     assert _plain(df, "absent") == [None, None, None]
+    days = pd.DataFrame({"date": [date(2025, 1, 26), None], "time": pd.to_datetime(["2025-01-26", None]),
+                         "text": ["2025-01-26", None]})
+    for name in days.columns:
+        assert _plain(days, name, _day) == [date(2025, 1, 26), None]
