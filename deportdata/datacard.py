@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from deportdata import columns
 from schemas.tables import DATE_PRECISIONS, EVENT_TYPES, TABLES
 
 CARD_NAME = "README.md"
@@ -73,7 +74,8 @@ def _dates(values: Iterable[object]) -> list[dt.date]:
 
 
 def _present(values: Iterable[object]) -> list[str]:
-    return [str(v) for v in values if not (v is None or v is pd.NA or (isinstance(v, float) and pd.isna(v)))]
+    """The non-null values (as `_column` gives them) as text."""
+    return [str(v) for v in values if v is not None]
 
 
 def _range(dates: list[dt.date]) -> str:
@@ -81,7 +83,8 @@ def _range(dates: list[dt.date]) -> str:
 
 
 def _column(df: pd.DataFrame | None, name: str) -> list[object]:
-    return [] if df is None or name not in df.columns else df[name].tolist()
+    """The column's values, None for nulls."""
+    return [] if df is None or name not in df.columns else columns.values(df[name])
 
 
 def _rows(df: pd.DataFrame | None) -> int:
@@ -150,7 +153,7 @@ def _by_country(tables: Mapping[str, pd.DataFrame]) -> list[str]:
     involved: Counter[str] = Counter()
     no_country = 0
     for a, p in zip(actors, partners):
-        codes = set(_present([a, p]))
+        codes = {c for c in (a, p) if c is not None}
         involved.update(codes)
         no_country += not codes
     order = sorted(involved, key=lambda c: (-involved[c], c))
