@@ -19,12 +19,16 @@ def arrow_column(column: pd.Series) -> pa.ChunkedArray | None:
         return None
 
 
+def object_values(column: pd.Series) -> list[Any]:
+    """The column as a list of Python values, None for nulls, through pandas (for the columns
+    `arrow_column` cannot convert)."""
+    return column.astype(object).where(column.notna(), None).tolist()
+
+
 def values(column: pd.Series) -> list[Any]:
     """The column as a list of Python values, None for nulls (NaN, NA, NaT)."""
     array = arrow_column(column)
-    if array is None:
-        return column.astype(object).where(column.notna(), None).tolist()
-    return array.to_pylist()
+    return object_values(column) if array is None else array.to_pylist()
 
 
 def isin(column: pd.Series, allowed: pd.Series) -> np.ndarray:

@@ -34,8 +34,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from deportdata import columns
-from deportdata.columns import arrow_column
+from deportdata.columns import arrow_column, object_values
 from deportdata.events_ids import CHANGE_COLUMNS, assign_ids, changelog_section, changes_table
 from deportdata.events_blocks import (block_digests, block_entry, earlier_clusters, load_blocks, row_hashes,
                                      save_blocks)
@@ -109,7 +108,7 @@ def _plain(df: pd.DataFrame, name: str, convert: Callable[[Any], Any] | None = N
         return [None] * len(df)
     array = arrow_column(df[name])
     if array is None:
-        values = columns.values(df[name])
+        values = object_values(df[name])
     else:
         if convert is _nonempty_text and _is_text(array.type):
             array = pc.if_else(pc.equal(array, ""), pa.scalar(None, array.type), array)

@@ -18,8 +18,6 @@ from typing import ParamSpec, TypeVar
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from deportdata import columns
 from deportdata.events import PreviousRelease, build_events, changelog_markdown
