@@ -69,7 +69,6 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
-from datasketch import MinHash
 
 NEAR_COPY_THRESHOLD: float = 0.7
 """Minimum overlap coefficient of word 5-shingle sets for two bodies to be near-copies."""
@@ -144,8 +143,15 @@ def shingles(body: str, words_per_shingle: int = SHINGLE_WORDS) -> np.ndarray:
 # datasketch's affine32 scheme, applied to the whole shingle array at once (its update_batch
 # takes a Python list): each 32-bit input is pre-mixed with the MurmurHash3 finalizer, then
 # permutation k maps it to a_k * h + b_k mod 2^32; the signature is the minimum per permutation.
-_PERMUTATION_A, _PERMUTATION_B = (
-    row.astype(np.uint32) for row in MinHash(num_perm=NUM_PERM, seed=MINHASH_SEED, scheme="affine32").permutations)
+# Its parameters are drawn here as datasketch draws them (a test checks that the signatures agree),
+# since importing datasketch, which imports scipy, took 0.38 s in every process and worker pool.
+def _affine32_permutations(seed: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+    draw = np.random.RandomState(seed)
+    odd_a = draw.randint(0, 1 << 31, count, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    return odd_a, draw.randint(0, 1 << 32, count, dtype=np.uint32)
+
+
+_PERMUTATION_A, _PERMUTATION_B = _affine32_permutations(MINHASH_SEED, NUM_PERM)
 
 
 def _fmix32(h: np.ndarray) -> np.ndarray:
