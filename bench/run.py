@@ -171,6 +171,7 @@ def run_direct(ws, max_batches: int, runner: str) -> dict:
     same worker processes, no Prefect."""
     from deportdata import stages
     from deportdata.release import candidate_version, latest_release
+    from flows.processes import shutdown as stop_workers
 
     t = _StageTimer()
     t0 = time.perf_counter()
@@ -186,6 +187,7 @@ def run_direct(ws, max_batches: int, runner: str) -> dict:
     else:
         t("extract", _map_batches, stages.extract_batch,
           stages.batches(stages.pending_extraction(ws), max_batches, min_size=1), ws, runner)
+        stop_workers()
         assembled = t("assemble", stages.assemble, manifest, ws)
         t("validate", stages.validate_run, ws)
         version = candidate_version(latest_release(ws.processed))

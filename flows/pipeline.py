@@ -26,6 +26,7 @@ from deportdata import stages
 from deportdata.release import candidate_version, latest_release
 from deportdata.stages import Workspace
 from flows.processes import in_worker_process, pool_pays_off, worker_count
+from flows.processes import shutdown as stop_workers
 
 DEFAULT_MAX_BATCHES = 16
 
@@ -122,6 +123,8 @@ def extract_stage(ws: Workspace, manifest_path: str, max_batches: int, in_worker
     pending = stages.pending_extraction(ws)
     counts = _run_batches(extract_task, stages.batches(pending, max_batches, min_size=1), ws, "extract",
                           in_workers)
+    # Idle workers would keep hundreds of MB each through assemble and dedupe, the run's peak.
+    stop_workers()
     assembled = assemble_task(manifest_path, ws)
     return {**assembled, "new_mentions": sum(counts)}
 

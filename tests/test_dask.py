@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -12,6 +13,29 @@ import pytest
 
 from bench.corpus import generate_corpus
 from deportdata.stages import Workspace
+
+
+class _WorkerWatch:
+    """Records the pool's worker processes while they run (they are stopped before the run ends)."""
+
+    def __init__(self) -> None:
+        self.seen: set[int] = set()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self) -> None:
+        from flows.processes import worker_pids
+
+        while not self._done.wait(0.02):
+            self.seen.update(worker_pids())
+
+    def __enter__(self) -> _WorkerWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._done.set()
+        self._thread.join()
 
 
 @pytest.mark.flow
@@ -40,9 +64,10 @@ def test_process_thread_and_dask_runners_publish_the_same_release(prefect_harnes
     started = time.perf_counter()
     thread_summary = pipeline(threads, runner="thread", max_batches=2)
     thread_seconds = time.perf_counter() - started
-    process_summary = pipeline(processes, max_batches=2)  # the default runner
-    pids = worker_pids()
-    assert len(pids) == (os.cpu_count() or 2) and os.getpid() not in pids
+    with _WorkerWatch() as watch:
+        process_summary = pipeline(processes, max_batches=2)  # the default runner
+    assert len(watch.seen) == (os.cpu_count() or 2) and os.getpid() not in watch.seen
+    assert worker_pids() == []  # stopped after extraction: their memory is free for dedupe
 
     started = time.perf_counter()
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
