@@ -43,7 +43,7 @@ def _shared_pool() -> ProcessPoolExecutor:
 
 def shutdown() -> None:
     """Stop the workers and free their memory. The forkserver stays: a later batch starts new
-    workers in about 20 ms."""
+    workers in about 10 ms."""
     global _pool
     with _lock:
         if _pool is not None:
