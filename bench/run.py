@@ -171,7 +171,7 @@ def run_direct(ws, max_batches: int, runner: str) -> dict:
     same worker processes, no Prefect."""
     from deportdata import stages
     from deportdata.release import candidate_version, latest_release
-    from flows.processes import shutdown as stop_workers
+    from flows.processes import stop_workers
 
     t = _StageTimer()
     t0 = time.perf_counter()

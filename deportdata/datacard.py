@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from deportdata import columns
+from schemas.derive import as_date
 from schemas.tables import DATE_PRECISIONS, EVENT_TYPES, TABLES
 
 CARD_NAME = "README.md"
@@ -60,17 +61,7 @@ def _country_name(code: str) -> str:
 
 
 def _dates(values: Iterable[object]) -> list[dt.date]:
-    out = []
-    for v in values:
-        if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and pd.isna(v)):
-            continue
-        if isinstance(v, dt.datetime):
-            out.append(v.date())
-        elif isinstance(v, dt.date):
-            out.append(v)
-        else:
-            out.append(dt.date.fromisoformat(str(v)[:10]))
-    return out
+    return [d for d in map(as_date, values) if d is not None]
 
 
 def _present(values: Iterable[object]) -> list[str]:

@@ -41,6 +41,7 @@ from deportdata.events_blocks import (block_digests, block_entry, earlier_cluste
 from deportdata.events_cluster import cluster_block
 from deportdata.events_match import MentionRecord, block_key
 from deportdata.events_values import combined_confidence, count_disagreement, event_values, summary
+from schemas.derive import as_date
 from schemas.tables import EVENTS
 
 EVENT_COLUMNS: list[str] = EVENTS.column_names
@@ -75,16 +76,6 @@ def _text(value: Any) -> str | None:
     return None if _missing(value) or value == "" else str(value)
 
 
-def _day(value: Any) -> dt.date | None:
-    if _missing(value):
-        return None
-    if isinstance(value, (pd.Timestamp, dt.datetime)):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
-
-
 # --- inputs -------------------------------------------------------------------------------
 
 def _nonempty_text(value: Any) -> str | None:
@@ -98,7 +89,7 @@ def _is_text(kind: pa.DataType) -> bool:
 # conversions that an Arrow column of the matching type needs no Python pass for
 _ALREADY_CONVERTED: dict[Callable, Callable[[pa.DataType], bool]] = {
     str: _is_text, _nonempty_text: _is_text, int: pa.types.is_integer, float: pa.types.is_floating,
-    _day: pa.types.is_date32}
+    as_date: pa.types.is_date32}
 
 
 def _plain(df: pd.DataFrame, name: str, convert: Callable[[Any], Any] | None = None) -> list[Any]:
@@ -136,7 +127,7 @@ def _articles(articles: pd.DataFrame) -> dict[str, _Article]:
             article_id = up
         return article_id
 
-    return {a: _Article(outlet, _day(published), root(a)) for a, outlet, published in
+    return {a: _Article(outlet, as_date(published), root(a)) for a, outlet, published in
             zip(ids, _plain(articles, "outlet", _nonempty_text), _plain(articles, "published_date"))}
 
 
@@ -155,7 +146,7 @@ def _records(mentions: pd.DataFrame, articles: Mapping[str, _Article]) -> list[M
         "location", "carrier", "aircraft_type", "people_qualifier", "quantity_unit", "measure")}
     ints = {name: _plain(mentions, name, int) for name in ("flight_count", "people_count")}
     quantity, confidence = _plain(mentions, "quantity", float), _plain(mentions, "confidence", float)
-    days = _plain(mentions, "event_date", _day)
+    days = _plain(mentions, "event_date", as_date)
     out = []
     for i, article_id in enumerate(text["article_id"]):
         article = articles.get(article_id) or _Article(None, None, article_id)
@@ -196,7 +187,7 @@ def _plain_object_columns(df: pd.DataFrame) -> pd.DataFrame:
     for name in out.columns:
         column = out[name]
         if pd.api.types.is_datetime64_any_dtype(column.dtype):
-            out[name] = pd.Series([_day(v) for v in column.tolist()], index=out.index, dtype=object)
+            out[name] = pd.Series([as_date(v) for v in column.tolist()], index=out.index, dtype=object)
         elif isinstance(column.dtype, pd.StringDtype) or column.dtype == object:
             plain = column.astype(object)
             out[name] = plain.where(plain.notna(), None)
@@ -294,7 +285,7 @@ def build_events(
     event_of = {mid: event_id for mids, event_id in zip(mention_ids, assignment.event_ids) for mid in mids}
     # string columns keep their dtype: converting 300,000 rows to Python objects and back for
     # the Parquet file took seconds
-    out_mentions = mentions.assign(**{name: [_day(v) for v in mentions[name].tolist()] for name in mentions.columns
+    out_mentions = mentions.assign(**{name: [as_date(v) for v in mentions[name].tolist()] for name in mentions.columns
                                       if pd.api.types.is_datetime64_any_dtype(mentions[name].dtype)})
     out_mentions["event_id"] = pd.Series([event_of[m] for m in _plain(mentions, "mention_id", str)],
                                          index=out_mentions.index, dtype=object)

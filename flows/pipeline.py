@@ -25,8 +25,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from deportdata import stages
 from deportdata.release import candidate_version, latest_release
 from deportdata.stages import Workspace
-from flows.processes import in_worker_process, pool_pays_off, worker_count
-from flows.processes import shutdown as stop_workers
+from flows.processes import in_worker_process, pool_pays_off, stop_workers, worker_count
 
 DEFAULT_MAX_BATCHES = 16
 

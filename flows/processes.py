@@ -41,7 +41,7 @@ def _shared_pool() -> ProcessPoolExecutor:
         return _pool
 
 
-def shutdown() -> None:
+def stop_workers() -> None:
     """Stop the workers and free their memory. The forkserver stays: a later batch starts new
     workers in about 10 ms."""
     global _pool
@@ -51,7 +51,7 @@ def shutdown() -> None:
             _pool = None
 
 
-atexit.register(shutdown)
+atexit.register(stop_workers)
 
 
 def pool_pays_off(batch_count: int) -> bool:
@@ -70,5 +70,5 @@ def in_worker_process(fn: Callable[..., R], *args) -> R:
     try:
         return _shared_pool().submit(fn, *args).result()
     except BrokenProcessPool:
-        shutdown()  # a worker died (killed, out of memory): the next call starts a new pool
+        stop_workers()  # a worker died (killed, out of memory): the next call starts a new pool
         raise

@@ -26,14 +26,14 @@ ARROW_TYPES = {
 # --- pandas -------------------------------------------------------------------------------
 
 def as_date(value: Any) -> dt.date | None:
-    """A date from a date, datetime, ISO string or any pandas null (None)."""
+    """A date from a date, datetime, ISO date or date-time string, or any pandas null (None)."""
     if value is None or (not isinstance(value, (str, dt.date)) and pd.isna(value)):
         return None
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
-    return dt.date.fromisoformat(str(value))
+    return dt.date.fromisoformat(str(value)[:10])
 
 
 def coerce_frame(table: Table, df: pd.DataFrame) -> pd.DataFrame:

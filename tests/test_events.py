@@ -653,7 +653,8 @@ def test_a_cluster_that_lost_a_mention_is_scored_again() -> None:
 
 
 def test_column_values_come_out_as_python_values_with_none_for_nulls() -> None:
-    from deportdata.events import _day, _nonempty_text, _plain
+    from deportdata.events import _nonempty_text, _plain
+    from schemas.derive import as_date
 
     df = pd.DataFrame({"text": pd.array(["a", "", None], dtype="string"), "number": [1.5, float("nan"), 2.0],
                        "count": pd.array([1, None, 3], dtype="Int64"), "mixed": [1, "2", None]})
@@ -666,4 +667,4 @@ def test_column_values_come_out_as_python_values_with_none_for_nulls() -> None:
     days = pd.DataFrame({"date": [date(2025, 1, 26), None], "time": pd.to_datetime(["2025-01-26", None]),
                          "text": ["2025-01-26", None]})
     for name in days.columns:
-        assert _plain(days, name, _day) == [date(2025, 1, 26), None]
+        assert _plain(days, name, as_date) == [date(2025, 1, 26), None]

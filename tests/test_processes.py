@@ -7,7 +7,7 @@ import signal
 import pytest
 from concurrent.futures.process import BrokenProcessPool
 
-from flows.processes import in_worker_process, shutdown, worker_pids
+from flows.processes import in_worker_process, stop_workers, worker_pids
 
 
 def _die() -> None:
@@ -31,4 +31,4 @@ def test_a_killed_worker_fails_its_batch_and_the_next_batch_gets_a_new_pool():
         in_worker_process(_die)
     assert worker_pids() == []
     assert in_worker_process(os.getpid) not in before
-    shutdown()
+    stop_workers()
