@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 import numpy as np
+import orjson
 import pandas as pd
 
 from deportdata import columns
@@ -123,13 +124,25 @@ def scan_raw(raw: Path, record: Path | None = None) -> list[tuple[str, str]]:
         if stat.st_mtime_ns < started_ns - _RACY_NS:
             seen[name] = [*key, sha]
     if record is not None:
-        write_atomic(record, json.dumps(seen).encode())
+        write_atomic(record, orjson.dumps(seen))
     return manifest
+
+
+def write_manifest(ws: Workspace, manifest: Sequence[tuple[str, str]]) -> Path:
+    """The scan's result for the steps after it (a task passes its path, not 100,000 pairs)."""
+    ws.run_dir.mkdir(parents=True, exist_ok=True)
+    path = ws.run_dir / "manifest.json"
+    write_atomic(path, orjson.dumps([list(f) for f in manifest]))
+    return path
+
+
+def read_manifest(path: Path) -> list[tuple[str, str]]:
+    return [tuple(f) for f in orjson.loads(path.read_bytes())]
 
 
 def _read_scan_record(record: Path | None) -> dict[str, list]:
     try:
-        return json.loads(record.read_text()) if record is not None and record.exists() else {}
+        return orjson.loads(record.read_bytes()) if record is not None and record.exists() else {}
     except ValueError:
         return {}  # a damaged record only costs reading every file again
 
@@ -137,7 +150,7 @@ def _read_scan_record(record: Path | None) -> dict[str, list]:
 def _segment_files(folder: Path) -> dict[str, list[tuple[str, str]]]:
     if not folder.exists():
         return {}
-    return {p.name.removesuffix(".files.json"): [tuple(x) for x in json.loads(p.read_text())]
+    return {p.name.removesuffix(".files.json"): [tuple(x) for x in orjson.loads(p.read_bytes())]
             for p in sorted(folder.glob("*.files.json"))}
 
 
@@ -196,7 +209,7 @@ def input_fingerprint(manifest: Sequence[tuple[str, str]]) -> str:
     fingerprints give equal releases, so an unchanged rerun can stop right after scanning."""
     code = [p for root in (_HERE, _HERE.parent / "schemas") for p in root.rglob("*")
             if p.suffix in (".py", ".csv") and p.is_file()]
-    return _hash_files(code, json.dumps([list(f) for f in manifest]).encode())[:32]
+    return _hash_files(code, orjson.dumps([list(f) for f in manifest]))[:32]
 
 
 def _fingerprint_record(ws: Workspace) -> Path:

@@ -6,7 +6,6 @@ One flow, not sub-flows: every flow run costs about a second of Prefect's time (
 heartbeat thread is joined at the end), more than an incremental run's own stages."""
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,11 +44,7 @@ def task_runner(kind: str = "process", dask_address: str | None = None):
 # Our segments are content-addressed already; Prefect's own cache would only hash big inputs.
 @task(cache_policy=NO_CACHE)
 def scan_task(ws: Workspace) -> str:
-    manifest = stages.scan_raw(ws.raw, ws.scan_record)
-    ws.run_dir.mkdir(parents=True, exist_ok=True)
-    path = ws.run_dir / "manifest.json"
-    path.write_text(json.dumps(manifest))
-    return str(path)
+    return str(stages.write_manifest(ws, stages.scan_raw(ws.raw, ws.scan_record)))
 
 
 def _call(fn, batch, ws: Workspace, in_workers: bool):
@@ -68,8 +63,7 @@ def extract_task(segments: Sequence[str], ws: Workspace, in_workers: bool = Fals
 
 @task(cache_policy=NO_CACHE)
 def assemble_task(manifest_path: str, ws: Workspace) -> dict:
-    manifest = [tuple(x) for x in json.loads(Path(manifest_path).read_text())]
-    return stages.assemble(manifest, ws).__dict__
+    return stages.assemble(stages.read_manifest(Path(manifest_path)), ws).__dict__
 
 
 @task(cache_policy=NO_CACHE)
@@ -111,7 +105,7 @@ def _run_batches(task_fn, batches: list, ws: Workspace, stage: str, in_workers: 
 
 def ingest_stage(ws: Workspace, max_batches: int, in_workers: bool) -> dict:
     manifest_path = scan_task(ws)
-    manifest = [tuple(x) for x in json.loads(Path(manifest_path).read_text())]
+    manifest = stages.read_manifest(Path(manifest_path))
     pending = stages.pending_files(manifest, ws)
     segments = _run_batches(ingest_task, stages.batches(pending, max_batches), ws, "ingest", in_workers)
     return {"manifest": manifest_path, "files": len(manifest), "new_files": len(pending), "segments": len(segments),
