@@ -85,7 +85,6 @@ LSH_BANDS = 64
 LSH_ROWS = 2  # two 32-bit values make one exact 64-bit band key
 SIGNATURE_BYTES = NUM_PERM * 4
 _PAIR_CHUNK = 65_536
-_FEW_NEW_SHARE = 8  # new rows under 1/8 of all: see candidate_pairs
 
 _WORD = re.compile(r"\w+")
 _MASK64 = (1 << 64) - 1
@@ -208,20 +207,6 @@ def _bucket_pairs(members: np.ndarray, is_new: np.ndarray) -> np.ndarray:
     return (a[keep].astype(np.int64) << 32) | b[keep].astype(np.int64)
 
 
-def _pairs_of_new_members(sorted_rows: np.ndarray, starts: np.ndarray, sizes: np.ndarray,
-                          is_new: np.ndarray) -> np.ndarray:
-    """Each new row paired with every other member of its bucket (buckets: runs of sorted_rows
-    given by starts and sizes), coded i * 2**32 + j (i < j); a pair of two new rows comes twice."""
-    bucket = np.repeat(np.arange(starts.size), sizes)
-    mine = np.flatnonzero(is_new[sorted_rows] & (sizes[bucket] > 1))
-    counts = sizes[bucket[mine]]
-    partner = np.repeat(starts[bucket[mine]] - (np.cumsum(counts) - counts), counts) + np.arange(counts.sum())
-    mine = np.repeat(mine, counts)
-    other = partner != mine
-    first, second = sorted_rows[mine[other]], sorted_rows[partner[other]]
-    return (np.minimum(first, second).astype(np.int64) << 32) | np.maximum(first, second).astype(np.int64)
-
-
 def candidate_pairs(matrix: np.ndarray, present: np.ndarray, is_new: np.ndarray,
                     keep: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None) -> np.ndarray:
     """Pairs sharing at least one LSH band (the same two consecutive signature values), at least
@@ -233,9 +218,6 @@ def candidate_pairs(matrix: np.ndarray, present: np.ndarray, is_new: np.ndarray,
         return np.empty((0, 2), dtype=np.int64)
     banded = matrix[rows].astype(np.uint64).reshape(rows.size, LSH_BANDS, LSH_ROWS)
     keys = (banded[:, :, 0] << np.uint64(32)) | banded[:, :, 1]
-    # An incremental run brings few new rows: pairing each with its buckets' members at once
-    # beats a pass per bucket size (2,400 passes at 100,000 articles with 1,000 new).
-    few_new = np.count_nonzero(is_new[rows]) * _FEW_NEW_SHARE < rows.size
     distinct = np.empty(0, dtype=np.int64)
     pending: list[np.ndarray] = []
     pending_size = 0
@@ -244,14 +226,12 @@ def candidate_pairs(matrix: np.ndarray, present: np.ndarray, is_new: np.ndarray,
         sorted_keys = keys[order, band]
         starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
         sizes = np.diff(np.r_[starts, sorted_keys.size])
-        if few_new:
-            groups = [_pairs_of_new_members(rows[order], starts, sizes, is_new)]
-        else:
-            new_in_bucket = np.add.reduceat(is_new[rows[order]].astype(np.int64), starts)
-            shared = (sizes > 1) & (new_in_bucket > 0)
-            groups = (_bucket_pairs(rows[order[starts[shared & (sizes == size)][:, None] + np.arange(size)]], is_new)
-                      for size in np.unique(sizes[shared]).tolist())
-        for codes in groups:
+        new_in_bucket = np.add.reduceat(is_new[rows[order]].astype(np.int64), starts)
+        shared = (sizes > 1) & (new_in_bucket > 0)
+        for size in np.unique(sizes[shared]).tolist():
+            bucket_starts = starts[shared & (sizes == size)]
+            members = rows[order[bucket_starts[:, None] + np.arange(size)]]
+            codes = _bucket_pairs(members, is_new)
             if keep is not None:
                 codes = np.concatenate([part[keep(part >> 32, part & 0xFFFFFFFF)]
                                         for part in np.array_split(codes, max(1, codes.size // _PAIR_CHUNK))])

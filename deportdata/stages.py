@@ -128,16 +128,21 @@ def scan_raw(raw: Path, record: Path | None = None) -> list[tuple[str, str]]:
     return manifest
 
 
+def _file_list_bytes(files: Iterable[tuple[str, str]]) -> bytes:
+    """(path, sha256) pairs as JSON: the run's manifest, a segment's files, the fingerprint's input."""
+    return orjson.dumps([list(f) for f in files])
+
+
+def read_file_list(path: Path) -> list[tuple[str, str]]:
+    return [tuple(f) for f in orjson.loads(path.read_bytes())]
+
+
 def write_manifest(ws: Workspace, manifest: Sequence[tuple[str, str]]) -> Path:
     """The scan's result for the steps after it (a task passes its path, not 100,000 pairs)."""
     ws.run_dir.mkdir(parents=True, exist_ok=True)
     path = ws.run_dir / "manifest.json"
-    write_atomic(path, orjson.dumps([list(f) for f in manifest]))
+    write_atomic(path, _file_list_bytes(manifest))
     return path
-
-
-def read_manifest(path: Path) -> list[tuple[str, str]]:
-    return [tuple(f) for f in orjson.loads(path.read_bytes())]
 
 
 def _read_scan_record(record: Path | None) -> dict[str, list]:
@@ -150,8 +155,7 @@ def _read_scan_record(record: Path | None) -> dict[str, list]:
 def _segment_files(folder: Path) -> dict[str, list[tuple[str, str]]]:
     if not folder.exists():
         return {}
-    return {p.name.removesuffix(".files.json"): [tuple(x) for x in orjson.loads(p.read_bytes())]
-            for p in sorted(folder.glob("*.files.json"))}
+    return {p.name.removesuffix(".files.json"): read_file_list(p) for p in sorted(folder.glob("*.files.json"))}
 
 
 def pending_files(manifest: Sequence[tuple[str, str]], ws: Workspace) -> list[tuple[str, str]]:
@@ -209,7 +213,7 @@ def input_fingerprint(manifest: Sequence[tuple[str, str]]) -> str:
     fingerprints give equal releases, so an unchanged rerun can stop right after scanning."""
     code = [p for root in (_HERE, _HERE.parent / "schemas") for p in root.rglob("*")
             if p.suffix in (".py", ".csv") and p.is_file()]
-    return _hash_files(code, orjson.dumps([list(f) for f in manifest]))[:32]
+    return _hash_files(code, _file_list_bytes(manifest))[:32]
 
 
 def _fingerprint_record(ws: Workspace) -> Path:
@@ -255,7 +259,7 @@ def ingest_batch(files: Sequence[tuple[str, str]], ws: Workspace) -> str:
     pd.DataFrame(rejects, columns=["source_path", "source_record", "reason"]).astype(
         {"source_record": "Int64"}).to_parquet(ws.ingest_dir / f"{name}.rejects.parquet", index=False)
     # the marker of a complete segment, written last and whole
-    write_atomic(ws.ingest_dir / f"{name}.files.json", json.dumps([list(f) for f in files]).encode())
+    write_atomic(ws.ingest_dir / f"{name}.files.json", _file_list_bytes(files))
     return name
 
 

@@ -63,7 +63,7 @@ def extract_task(segments: Sequence[str], ws: Workspace, in_workers: bool = Fals
 
 @task(cache_policy=NO_CACHE)
 def assemble_task(manifest_path: str, ws: Workspace) -> dict:
-    return stages.assemble(stages.read_manifest(Path(manifest_path)), ws).__dict__
+    return stages.assemble(stages.read_file_list(Path(manifest_path)), ws).__dict__
 
 
 @task(cache_policy=NO_CACHE)
@@ -105,7 +105,7 @@ def _run_batches(task_fn, batches: list, ws: Workspace, stage: str, in_workers: 
 
 def ingest_stage(ws: Workspace, max_batches: int, in_workers: bool) -> dict:
     manifest_path = scan_task(ws)
-    manifest = stages.read_manifest(Path(manifest_path))
+    manifest = stages.read_file_list(Path(manifest_path))
     pending = stages.pending_files(manifest, ws)
     segments = _run_batches(ingest_task, stages.batches(pending, max_batches), ws, "ingest", in_workers)
     return {"manifest": manifest_path, "files": len(manifest), "new_files": len(pending), "segments": len(segments),

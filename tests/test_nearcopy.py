@@ -8,7 +8,6 @@ import pytest
 
 import numpy as np
 
-from deportdata import nearcopy
 from deportdata.nearcopy import (LSH_BANDS, MINHASH_SEED, NEAR_COPY_THRESHOLD, NUM_PERM, SIGNATURE_SHINGLE_WORDS,
                                  NearCopyDoc, _overlap, candidate_pairs, find_near_copies, near_copy_pairs, roots, shingles, signature, signature_matrix)
 
@@ -212,17 +211,6 @@ def test_candidate_pairs_of_a_few_new_rows_among_many_are_exactly_those_sharing_
     found = {tuple(p) for p in candidate_pairs(matrix, present, is_new).tolist()}
     expected = _brute_force_candidates(matrix, present, is_new)
     assert found == expected and expected
-
-
-@pytest.mark.parametrize("seed", range(3))
-def test_few_new_rows_give_the_same_candidates_by_either_bucket_pass(seed: int, monkeypatch) -> None:
-    rng = np.random.default_rng(seed)
-    matrix = rng.integers(0, 6, size=(400, NUM_PERM), dtype=np.uint32)  # large buckets of many sizes
-    present = rng.random(400) > 0.05
-    is_new = rng.random(400) < 0.05
-    few_new_pass = candidate_pairs(matrix, present, is_new)
-    monkeypatch.setattr(nearcopy, "_FEW_NEW_SHARE", 0)  # as if every row were new: one pass per bucket size
-    assert few_new_pass.size and np.array_equal(few_new_pass, candidate_pairs(matrix, present, is_new))
 
 
 def test_comparing_only_new_articles_finds_the_pairs_of_a_full_comparison() -> None:
