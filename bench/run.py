@@ -187,6 +187,7 @@ def run_direct(ws, max_batches: int, runner: str) -> dict:
         t("extract", _map_batches, stages.extract_batch,
           stages.batches(stages.pending_extraction(ws), max_batches, min_size=1), ws, runner)
         stop_workers()
+        t("assemble", stages.compact_segments, ws, max_batches)  # the flow compacts in its assemble task
         assembled = t("assemble", stages.assemble, manifest, ws)
         t("validate", stages.validate_run, ws)
         version = candidate_version(latest_release(ws.processed))

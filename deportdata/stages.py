@@ -25,6 +25,7 @@ from deportdata.events import PreviousRelease, build_events, changelog_markdown
 from deportdata.extract import EXTRACTOR, extract_mentions
 from deportdata.ingest import raw_file_entries, read_raw_file
 from deportdata import nearcopy
+from deportdata.segments import compact, file_list_bytes, read_file_list, segment_files, segment_name
 from deportdata.quality import seed_quality
 from deportdata.files import sha256_of, write_atomic
 from deportdata.release import PublishResult, Release, latest_release, publish
@@ -128,20 +129,11 @@ def scan_raw(raw: Path, record: Path | None = None) -> list[tuple[str, str]]:
     return manifest
 
 
-def _file_list_bytes(files: Iterable[tuple[str, str]]) -> bytes:
-    """(path, sha256) pairs as JSON: the run's manifest, a segment's files, the fingerprint's input."""
-    return orjson.dumps([list(f) for f in files])
-
-
-def read_file_list(path: Path) -> list[tuple[str, str]]:
-    return [tuple(f) for f in orjson.loads(path.read_bytes())]
-
-
 def write_manifest(ws: Workspace, manifest: Sequence[tuple[str, str]]) -> Path:
     """The scan's result for the steps after it (a task passes its path, not 100,000 pairs)."""
     ws.run_dir.mkdir(parents=True, exist_ok=True)
     path = ws.run_dir / "manifest.json"
-    write_atomic(path, _file_list_bytes(manifest))
+    write_atomic(path, file_list_bytes(manifest))
     return path
 
 
@@ -152,14 +144,8 @@ def _read_scan_record(record: Path | None) -> dict[str, list]:
         return {}  # a damaged record only costs reading every file again
 
 
-def _segment_files(folder: Path) -> dict[str, list[tuple[str, str]]]:
-    if not folder.exists():
-        return {}
-    return {p.name.removesuffix(".files.json"): read_file_list(p) for p in sorted(folder.glob("*.files.json"))}
-
-
 def pending_files(manifest: Sequence[tuple[str, str]], ws: Workspace) -> list[tuple[str, str]]:
-    done = {tuple(f) for files in _segment_files(ws.ingest_dir).values() for f in files}
+    done = {tuple(f) for files in segment_files(ws.ingest_dir).values() for f in files}
     return [f for f in manifest if tuple(f) not in done]
 
 
@@ -170,10 +156,6 @@ def batches(items: Sequence, max_batches: int, min_size: int = 50) -> list[list]
     n = max(1, min(max_batches, len(items) // min_size or 1))
     size = -(-len(items) // n)
     return [list(items[i:i + size]) for i in range(0, len(items), size)]
-
-
-def _segment_name(files: Iterable[tuple[str, str]]) -> str:
-    return hashlib.sha256(json.dumps(sorted(map(list, files))).encode()).hexdigest()[:16]
 
 
 _HERE = Path(__file__).resolve().parent
@@ -213,7 +195,7 @@ def input_fingerprint(manifest: Sequence[tuple[str, str]]) -> str:
     fingerprints give equal releases, so an unchanged rerun can stop right after scanning."""
     code = [p for root in (_HERE, _HERE.parent / "schemas") for p in root.rglob("*")
             if p.suffix in (".py", ".csv") and p.is_file()]
-    return _hash_files(code, _file_list_bytes(manifest))[:32]
+    return _hash_files(code, file_list_bytes(manifest))[:32]
 
 
 def _fingerprint_record(ws: Workspace) -> Path:
@@ -245,7 +227,7 @@ def remember_fingerprint(ws: Workspace, fingerprint: str) -> None:
 
 def ingest_batch(files: Sequence[tuple[str, str]], ws: Workspace) -> str:
     """Read a batch of raw files into an ingest segment; returns the segment name."""
-    name = _segment_name(files)
+    name = segment_name(files)
     ws.ingest_dir.mkdir(parents=True, exist_ok=True)
     rows, rejects = [], []
     for path, sha in files:
@@ -259,14 +241,14 @@ def ingest_batch(files: Sequence[tuple[str, str]], ws: Workspace) -> str:
     pd.DataFrame(rejects, columns=["source_path", "source_record", "reason"]).astype(
         {"source_record": "Int64"}).to_parquet(ws.ingest_dir / f"{name}.rejects.parquet", index=False)
     # the marker of a complete segment, written last and whole
-    write_atomic(ws.ingest_dir / f"{name}.files.json", _file_list_bytes(files))
+    write_atomic(ws.ingest_dir / f"{name}.files.json", file_list_bytes(files))
     return name
 
 
 # --- extract ------------------------------------------------------------------------------
 
 def pending_extraction(ws: Workspace) -> list[str]:
-    return [seg for seg in _segment_files(ws.ingest_dir) if not (ws.extract_dir / f"{seg}.mentions.parquet").exists()]
+    return [seg for seg in segment_files(ws.ingest_dir) if not (ws.extract_dir / f"{seg}.mentions.parquet").exists()]
 
 
 @_gc_paused
@@ -308,21 +290,26 @@ def _reject_row(stage: str, source_path: str | None, source_record, table: str |
             "reason": reason}
 
 
+def compact_segments(ws: Workspace, max_batches: int) -> int:
+    """Merge the small segments incremental runs leave (see `segments.compact`)."""
+    return compact(ws.ingest_dir, ws.extract_dir, max_batches)
+
+
 @_gc_paused
 def assemble(manifest: Sequence[tuple[str, str]], ws: Workspace) -> Assembled:
     """Gather the current raw files' segments into one run: distinct articles (same text once,
     near-copies marked), their mentions and the ingest rejects. Bodies stay on disk: only
     those of likely near-copies are read back."""
     live = {tuple(f) for f in manifest}
-    segment_files = _segment_files(ws.ingest_dir)
-    segments = [seg for seg, files in segment_files.items() if any(tuple(f) in live for f in files)]
+    files_of = segment_files(ws.ingest_dir)
+    segments = [seg for seg, files in files_of.items() if any(tuple(f) in live for f in files)]
     articles, mentions, rejects = [], [], []
     for seg in segments:
         a = pd.read_parquet(ws.ingest_dir / f"{seg}.articles.parquet", columns=SEGMENT_COLUMNS)
         current = [(p, s) in live for p, s in zip(columns.values(a["source_path"]), columns.values(a["source_sha256"]))]
         articles.append(a[current].assign(segment=seg))
         r = pd.read_parquet(ws.ingest_dir / f"{seg}.rejects.parquet")
-        files = {p for p, sha in segment_files[seg] if (p, sha) in live}
+        files = {p for p, sha in files_of[seg] if (p, sha) in live}
         rejects.append(r[r["source_path"].isin(files)])
         mentions.append(pd.read_parquet(ws.extract_dir / f"{seg}.mentions.parquet"))
     all_articles = pd.concat(articles, ignore_index=True) if articles else pd.DataFrame(

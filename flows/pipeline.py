@@ -62,8 +62,9 @@ def extract_task(segments: Sequence[str], ws: Workspace, in_workers: bool = Fals
 
 
 @task(cache_policy=NO_CACHE)
-def assemble_task(manifest_path: str, ws: Workspace) -> dict:
-    return stages.assemble(stages.read_file_list(Path(manifest_path)), ws).__dict__
+def assemble_task(manifest_path: str, ws: Workspace, max_batches: int) -> dict:
+    merged = stages.compact_segments(ws, max_batches)
+    return {**stages.assemble(stages.read_file_list(Path(manifest_path)), ws).__dict__, "segments_merged": merged}
 
 
 @task(cache_policy=NO_CACHE)
@@ -118,7 +119,7 @@ def extract_stage(ws: Workspace, manifest_path: str, max_batches: int, in_worker
                           in_workers)
     # Idle workers would keep hundreds of MB each through assemble and dedupe, the run's peak.
     stop_workers()
-    assembled = assemble_task(manifest_path, ws)
+    assembled = assemble_task(manifest_path, ws, max_batches)
     return {**assembled, "new_mentions": sum(counts)}
 
 

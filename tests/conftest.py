@@ -124,6 +124,7 @@ def run_stages(ws):
     for batch in stages.batches(stages.pending_files(manifest, ws), 16):
         stages.ingest_batch(batch, ws)
     stages.extract_batch(stages.pending_extraction(ws), ws)
+    stages.compact_segments(ws, 16)
     stages.assemble(manifest, ws)
     stages.validate_run(ws)
     version = candidate_version(latest_release(ws.processed))
