@@ -166,9 +166,9 @@ def _map_batches(fn, batches: list, ws, runner: str) -> list:
         return list(pool.map(lambda batch: in_worker_process(fn, batch, ws), batches))
 
 
-def run_direct(ws, max_batches: int, runner: str) -> dict:
+def run_direct(ws, max_batches: int, runner: str, merge_segments: bool = True) -> dict:
     """The flow's steps (flows.pipeline.pipeline) as plain calls, in the same order and with the
-    same worker processes, no Prefect."""
+    same worker processes, no Prefect. `merge_segments=False` skips the segment merge (to measure it)."""
     from deportdata import stages
     from deportdata.release import candidate_version, latest_release
     from flows.processes import stop_workers
@@ -187,7 +187,8 @@ def run_direct(ws, max_batches: int, runner: str) -> dict:
         t("extract", _map_batches, stages.extract_batch,
           stages.batches(stages.pending_extraction(ws), max_batches, min_size=1), ws, runner)
         stop_workers()
-        t("assemble", stages.compact_segments, ws, max_batches)  # the flow compacts in its assemble task
+        if merge_segments:  # the flow merges in its assemble task
+            t("assemble", stages.compact_segments, ws, max_batches)
         assembled = t("assemble", stages.assemble, manifest, ws)
         t("validate", stages.validate_run, ws)
         version = candidate_version(latest_release(ws.processed))

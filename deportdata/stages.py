@@ -25,7 +25,7 @@ from deportdata.events import PreviousRelease, build_events, changelog_markdown
 from deportdata.extract import EXTRACTOR, extract_mentions
 from deportdata.ingest import raw_file_entries, read_raw_file
 from deportdata import nearcopy
-from deportdata.segments import compact, file_list_bytes, read_file_list, segment_files, segment_name
+from deportdata.segments import compact, file_list_bytes, segment_files, segment_name
 from deportdata.quality import seed_quality
 from deportdata.files import sha256_of, write_atomic
 from deportdata.release import PublishResult, Release, latest_release, publish

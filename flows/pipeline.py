@@ -23,6 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from deportdata import stages
 from deportdata.release import candidate_version, latest_release
+from deportdata.segments import read_file_list
 from deportdata.stages import Workspace
 from flows.processes import in_worker_process, pool_pays_off, stop_workers, worker_count
 
@@ -64,7 +65,7 @@ def extract_task(segments: Sequence[str], ws: Workspace, in_workers: bool = Fals
 @task(cache_policy=NO_CACHE)
 def assemble_task(manifest_path: str, ws: Workspace, max_batches: int) -> dict:
     merged = stages.compact_segments(ws, max_batches)
-    return {**stages.assemble(stages.read_file_list(Path(manifest_path)), ws).__dict__, "segments_merged": merged}
+    return {**stages.assemble(read_file_list(Path(manifest_path)), ws).__dict__, "segments_merged": merged}
 
 
 @task(cache_policy=NO_CACHE)
@@ -106,7 +107,7 @@ def _run_batches(task_fn, batches: list, ws: Workspace, stage: str, in_workers: 
 
 def ingest_stage(ws: Workspace, max_batches: int, in_workers: bool) -> dict:
     manifest_path = scan_task(ws)
-    manifest = stages.read_file_list(Path(manifest_path))
+    manifest = read_file_list(Path(manifest_path))
     pending = stages.pending_files(manifest, ws)
     segments = _run_batches(ingest_task, stages.batches(pending, max_batches), ws, "ingest", in_workers)
     return {"manifest": manifest_path, "files": len(manifest), "new_files": len(pending), "segments": len(segments),

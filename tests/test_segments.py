@@ -115,3 +115,25 @@ def test_a_merge_stopped_before_removing_its_members_is_finished(corpus, tmp_pat
     assert _release_tables(ws) == cold_tables
     stages.compact_segments(ws, max_batches=4)
     assert not any(list(ws.ingest_dir.glob(f"{name}.*")) for name in merged_away)
+
+
+@pytest.mark.flow
+def test_scheduled_flow_runs_merge_their_segments(prefect_harness, tmp_path):
+    from bench.corpus import add_new_articles
+    from flows.pipeline import pipeline
+
+    raw = tmp_path / "raw"
+    generate_corpus(raw, 6, seed=4)
+    ws = stages.Workspace(raw=raw, processed=tmp_path / "processed", cache=tmp_path / "cache")
+    runs = [pipeline(ws, max_batches=1)]
+    for seed in (11, 12, 13):  # each run adds a segment for its new files
+        add_new_articles(raw, 2, seed=seed)
+        runs.append(pipeline(ws, max_batches=1))
+    # three segments are one too many for max_batches=1: the third run merges them into one
+    assert [r["segments_merged"] for r in runs] == [0, 0, 2, 0]
+    assert len(segment_files(ws.ingest_dir)) == 2
+    cold = stages.Workspace(raw=raw, processed=tmp_path / "cold" / "processed", cache=tmp_path / "cold" / "cache")
+    full = pipeline(cold)
+    assert _all_files(ws) == _all_files(cold)
+    for key in ("n_articles", "n_mentions", "n_near_copies", "events"):
+        assert runs[3][key] == full[key], key
