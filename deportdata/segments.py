@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -44,9 +45,13 @@ def _marked(folder: Path) -> dict[str, list[tuple[str, str]]]:
 
 def _subsumed(segments: dict[str, list[tuple[str, str]]]) -> set[str]:
     """Segments whose files all lie in a larger one: what a merge stopped before it removed them."""
-    sets = {name: {tuple(f) for f in files} for name, files in segments.items()}
-    return {name for name, files in sets.items()
-            if any(len(other) > len(files) and files <= other for o, other in sets.items() if o != name)}
+    sets = {name: frozenset(map(tuple, files)) for name, files in segments.items()}
+    owners: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for name, files in sets.items():
+        for f in files:
+            owners[f].add(name)
+    return {name for name, files in sets.items() if files and any(
+        len(sets[other]) > len(files) and files <= sets[other] for other in owners[next(iter(files))] - {name})}
 
 
 def segment_files(folder: Path) -> dict[str, list[tuple[str, str]]]:
@@ -85,10 +90,11 @@ def _merge(ingest_dir: Path, extract_dir: Path, members: Sequence[str], files: l
 
 
 def _groups(sizes: dict[str, int], target: int) -> list[list[str]]:
-    """Segments under `target` files, smallest first, packed into groups of about `target` files."""
+    """Segments under half of `target` files, smallest first, packed into groups of about `target`
+    files. (A cold run's segments, about `target` each, stay as they are until the corpus doubles.)"""
     groups: list[list[str]] = [[]]
     total = 0
-    for name in sorted((n for n, size in sizes.items() if size < target), key=lambda n: (sizes[n], n)):
+    for name in sorted((n for n, size in sizes.items() if 2 * size < target), key=lambda n: (sizes[n], n)):
         groups[-1].append(name)
         total += sizes[name]
         if total >= target:
@@ -98,8 +104,8 @@ def _groups(sizes: dict[str, int], target: int) -> list[list[str]]:
 
 
 def compact(ingest_dir: Path, extract_dir: Path, max_segments: int) -> int:
-    """When there are more than `2 * max_segments` segments, merge the small ones (and their
-    mentions) into segments of about `1 / max_segments` of all files. Segments whose mentions are
+    """When there are more than `2 * max_segments` segments, merge the small ones (under half of
+    `1 / max_segments` of all files) and their mentions into segments of about that size. Segments whose mentions are
     not extracted yet stay as they are. Returns how many segments were merged away.
 
     Runs before a run reads its segments; a merge stopped half-way leaves either its members

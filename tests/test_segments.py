@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.corpus import generate_corpus
+from bench.corpus import add_new_articles, generate_corpus
 from deportdata import stages
 from deportdata.release import candidate_version, latest_release
 from deportdata.segments import MARKER, segment_files
@@ -119,7 +119,6 @@ def test_a_merge_stopped_before_removing_its_members_is_finished(corpus, tmp_pat
 
 @pytest.mark.flow
 def test_scheduled_flow_runs_merge_their_segments(prefect_harness, tmp_path):
-    from bench.corpus import add_new_articles
     from flows.pipeline import pipeline
 
     raw = tmp_path / "raw"
@@ -129,8 +128,9 @@ def test_scheduled_flow_runs_merge_their_segments(prefect_harness, tmp_path):
     for seed in (11, 12, 13):  # each run adds a segment for its new files
         add_new_articles(raw, 2, seed=seed)
         runs.append(pipeline(ws, max_batches=1))
-    # three segments are one too many for max_batches=1: the third run merges them into one
-    assert [r["segments_merged"] for r in runs] == [0, 0, 2, 0]
+    # three segments are one too many for max_batches=1: the third run merges the two small ones
+    # (2 files each, under half of all 10), the fourth the merged one and its own
+    assert [r["segments_merged"] for r in runs] == [0, 0, 1, 1]
     assert len(segment_files(ws.ingest_dir)) == 2
     cold = stages.Workspace(raw=raw, processed=tmp_path / "cold" / "processed", cache=tmp_path / "cold" / "cache")
     full = pipeline(cold)
