@@ -20,7 +20,9 @@ import pyarrow.parquet as pq
 from deportdata.files import write_atomic
 
 MARKER = ".files.json"
-INGEST_PARTS = (".articles.parquet", ".rejects.parquet")
+ARTICLES_PART = ".articles.parquet"
+REJECTS_PART = ".rejects.parquet"
+INGEST_PARTS = (ARTICLES_PART, REJECTS_PART)
 MENTIONS_PART = ".mentions.parquet"
 
 
@@ -35,6 +37,11 @@ def read_file_list(path: Path) -> list[tuple[str, str]]:
 
 def segment_name(files: Iterable[tuple[str, str]]) -> str:
     return hashlib.sha256(json.dumps(sorted(map(list, files))).encode()).hexdigest()[:16]
+
+
+def mark_complete(ingest_dir: Path, name: str, files: Iterable[tuple[str, str]]) -> None:
+    """Write a segment's marker, after all its parts: until then no run reads the segment."""
+    write_atomic(ingest_dir / f"{name}{MARKER}", file_list_bytes(files))
 
 
 def _marked(folder: Path) -> dict[str, list[tuple[str, str]]]:
@@ -77,16 +84,15 @@ def _concat_parquet(paths: Sequence[Path]) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
-def _merge(ingest_dir: Path, extract_dir: Path, members: Sequence[str], files: list[tuple[str, str]]) -> str:
+def _merge(ingest_dir: Path, extract_dir: Path, members: Sequence[str], files: list[tuple[str, str]]) -> None:
     name = segment_name(files)
     write_atomic(extract_dir / f"{name}{MENTIONS_PART}",
                  _concat_parquet([extract_dir / f"{m}{MENTIONS_PART}" for m in members]))
     for part in INGEST_PARTS:
         write_atomic(ingest_dir / f"{name}{part}", _concat_parquet([ingest_dir / f"{m}{part}" for m in members]))
-    write_atomic(ingest_dir / f"{name}{MARKER}", file_list_bytes(files))
+    mark_complete(ingest_dir, name, files)
     for member in members:
         _remove(ingest_dir, extract_dir, member)
-    return name
 
 
 def _groups(sizes: dict[str, int], target: int) -> list[list[str]]:

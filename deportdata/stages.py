@@ -25,7 +25,8 @@ from deportdata.events import PreviousRelease, build_events, changelog_markdown
 from deportdata.extract import EXTRACTOR, extract_mentions
 from deportdata.ingest import raw_file_entries, read_raw_file
 from deportdata import nearcopy
-from deportdata.segments import compact, file_list_bytes, segment_files, segment_name
+from deportdata.segments import (ARTICLES_PART, MENTIONS_PART, REJECTS_PART, compact, file_list_bytes,
+                                 mark_complete, segment_files, segment_name)
 from deportdata.quality import seed_quality
 from deportdata.files import sha256_of, write_atomic
 from deportdata.release import PublishResult, Release, latest_release, publish
@@ -75,6 +76,15 @@ class Workspace:
     @property
     def run_dir(self) -> Path:
         return self.cache / "run"
+
+    def articles_file(self, segment: str) -> Path:
+        return self.ingest_dir / f"{segment}{ARTICLES_PART}"
+
+    def rejects_file(self, segment: str) -> Path:
+        return self.ingest_dir / f"{segment}{REJECTS_PART}"
+
+    def mentions_file(self, segment: str) -> Path:
+        return self.extract_dir / f"{segment}{MENTIONS_PART}"
 
 
 # --- scan ---------------------------------------------------------------------------------
@@ -237,18 +247,17 @@ def ingest_batch(files: Sequence[tuple[str, str]], ws: Workspace) -> str:
                   "signature": nearcopy.signature(a.body)} for a in articles]
         rejects += [vars(r) for r in bad]
     articles_df = pd.DataFrame(rows, columns=[*SEGMENT_COLUMNS, "body", "paragraph_starts"])
-    articles_df.to_parquet(ws.ingest_dir / f"{name}.articles.parquet", index=False)
+    articles_df.to_parquet(ws.articles_file(name), index=False)
     pd.DataFrame(rejects, columns=["source_path", "source_record", "reason"]).astype(
-        {"source_record": "Int64"}).to_parquet(ws.ingest_dir / f"{name}.rejects.parquet", index=False)
-    # the marker of a complete segment, written last and whole
-    write_atomic(ws.ingest_dir / f"{name}.files.json", file_list_bytes(files))
+        {"source_record": "Int64"}).to_parquet(ws.rejects_file(name), index=False)
+    mark_complete(ws.ingest_dir, name, files)
     return name
 
 
 # --- extract ------------------------------------------------------------------------------
 
 def pending_extraction(ws: Workspace) -> list[str]:
-    return [seg for seg in segment_files(ws.ingest_dir) if not (ws.extract_dir / f"{seg}.mentions.parquet").exists()]
+    return [seg for seg in segment_files(ws.ingest_dir) if not ws.mentions_file(seg).exists()]
 
 
 @_gc_paused
@@ -257,7 +266,7 @@ def extract_batch(segments: Sequence[str], ws: Workspace) -> int:
     ws.extract_dir.mkdir(parents=True, exist_ok=True)
     total = 0
     for seg in segments:
-        articles = pd.read_parquet(ws.ingest_dir / f"{seg}.articles.parquet",
+        articles = pd.read_parquet(ws.articles_file(seg),
                                    columns=["article_id", "body", "paragraph_starts", "published_date", "language"])
         mentions: list[dict] = []
         for a in articles.itertuples(index=False):
@@ -265,7 +274,7 @@ def extract_batch(segments: Sequence[str], ws: Workspace) -> int:
             mentions += extract_mentions(a.article_id, a.body, tuple(int(x) for x in a.paragraph_starts), published,
                                          a.language)
         df = frame(MENTIONS, mentions)
-        write_atomic(ws.extract_dir / f"{seg}.mentions.parquet", df.to_parquet(index=False))
+        write_atomic(ws.mentions_file(seg), df.to_parquet(index=False))
         total += len(df)
     return total
 
@@ -305,13 +314,13 @@ def assemble(manifest: Sequence[tuple[str, str]], ws: Workspace) -> Assembled:
     segments = [seg for seg, files in files_of.items() if any(tuple(f) in live for f in files)]
     articles, mentions, rejects = [], [], []
     for seg in segments:
-        a = pd.read_parquet(ws.ingest_dir / f"{seg}.articles.parquet", columns=SEGMENT_COLUMNS)
+        a = pd.read_parquet(ws.articles_file(seg), columns=SEGMENT_COLUMNS)
         current = [(p, s) in live for p, s in zip(columns.values(a["source_path"]), columns.values(a["source_sha256"]))]
         articles.append(a[current].assign(segment=seg))
-        r = pd.read_parquet(ws.ingest_dir / f"{seg}.rejects.parquet")
+        r = pd.read_parquet(ws.rejects_file(seg))
         files = {p for p, sha in files_of[seg] if (p, sha) in live}
         rejects.append(r[r["source_path"].isin(files)])
-        mentions.append(pd.read_parquet(ws.extract_dir / f"{seg}.mentions.parquet"))
+        mentions.append(pd.read_parquet(ws.mentions_file(seg)))
     all_articles = pd.concat(articles, ignore_index=True) if articles else pd.DataFrame(
         columns=[*SEGMENT_COLUMNS, "segment"])
     all_articles = all_articles.sort_values(["source_path", "source_record"], na_position="first", kind="stable")
@@ -352,7 +361,7 @@ def mark_near_copies(distinct: pd.DataFrame, ws: Workspace) -> dict[str, str]:
             by_segment.setdefault(segment_of[article], set()).add(article)
         out = {}
         for seg, articles in by_segment.items():
-            bodies = pd.read_parquet(ws.ingest_dir / f"{seg}.articles.parquet", columns=["article_id", "body"])
+            bodies = pd.read_parquet(ws.articles_file(seg), columns=["article_id", "body"])
             out.update((a, nearcopy.shingles(b)) for a, b in zip(columns.values(bodies["article_id"]),
                                                                    columns.values(bodies["body"])) if a in articles)
         return out
