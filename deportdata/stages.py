@@ -25,6 +25,7 @@ from deportdata.events import PreviousRelease, build_events, changelog_markdown
 from deportdata.extract import EXTRACTOR, extract_mentions
 from deportdata.ingest import raw_file_entries, read_raw_file
 from deportdata import nearcopy
+from deportdata.shingles import shingles, signature
 from deportdata.segments import (ARTICLES_PART, MENTIONS_PART, REJECTS_PART, compact, file_list_bytes,
                                  mark_complete, segment_files, segment_name)
 from deportdata.quality import seed_quality
@@ -63,7 +64,7 @@ class Workspace:
 
     @property
     def near_copy_dir(self) -> Path:
-        return self.cache / "near-copies" / _ingest_key()
+        return self.cache / "near-copies" / f"{_ingest_key()}+{near_copy_code_hash()}"
 
     @property
     def event_blocks_file(self) -> Path:
@@ -187,7 +188,12 @@ def extractor_code_hash() -> str:
 @functools.cache
 def ingest_code_hash() -> str:
     """Segments hold parsed articles and their near-copy signatures."""
-    return _hash_files([_HERE / "ingest.py", _HERE / "text.py", _HERE / "nearcopy.py"])[:12]
+    return _hash_files([_HERE / "ingest.py", _HERE / "text.py", _HERE / "shingles.py"])[:12]
+
+
+@functools.cache
+def near_copy_code_hash() -> str:
+    return _hash_files([_HERE / "nearcopy.py"])[:12]
 
 
 def _ingest_key() -> str:
@@ -244,7 +250,7 @@ def ingest_batch(files: Sequence[tuple[str, str]], ws: Workspace) -> str:
         articles, bad = read_raw_file(ws.raw / path, ws.raw)
         # vars(), not asdict(): asdict deep-copies every value (7 % of the ingest time)
         rows += [{**vars(a), "paragraph_starts": list(a.paragraph_starts), "source_sha256": sha,
-                  "signature": nearcopy.signature(a.body)} for a in articles]
+                  "signature": signature(a.body)} for a in articles]
         rejects += [vars(r) for r in bad]
     articles_df = pd.DataFrame(rows, columns=[*SEGMENT_COLUMNS, "body", "paragraph_starts"])
     articles_df.to_parquet(ws.articles_file(name), index=False)
@@ -362,7 +368,7 @@ def mark_near_copies(distinct: pd.DataFrame, ws: Workspace) -> dict[str, str]:
         out = {}
         for seg, articles in by_segment.items():
             bodies = pd.read_parquet(ws.articles_file(seg), columns=["article_id", "body"])
-            out.update((a, nearcopy.shingles(b)) for a, b in zip(columns.values(bodies["article_id"]),
+            out.update((a, shingles(b)) for a, b in zip(columns.values(bodies["article_id"]),
                                                                    columns.values(bodies["body"])) if a in articles)
         return out
 

@@ -8,8 +8,9 @@ import pytest
 
 import numpy as np
 
-from deportdata.nearcopy import (LSH_BANDS, MINHASH_SEED, NEAR_COPY_THRESHOLD, NUM_PERM, SIGNATURE_SHINGLE_WORDS,
-                                 NearCopyDoc, _overlap, candidate_pairs, find_near_copies, near_copy_pairs, roots, shingles, signature, signature_matrix)
+from deportdata.nearcopy import (LSH_BANDS, NEAR_COPY_THRESHOLD, NearCopyDoc, _overlap, candidate_pairs, find_near_copies,
+                                 near_copy_pairs, roots, signature_matrix)
+from deportdata.shingles import MINHASH_SEED, NUM_PERM, SIGNATURE_SHINGLE_WORDS, shingles, signature
 
 WIRE_HEADLINE = "Colombia turns back two US military deportation flights"
 WIRE = [
@@ -191,13 +192,14 @@ def _brute_force_candidates(matrix: np.ndarray, present: np.ndarray, is_new: np.
             if present[i] and present[j] and (is_new[i] or is_new[j]) and (bands[i] == bands[j]).all(axis=1).any()}
 
 
+@pytest.mark.parametrize("new_share", [0.5, 0.1])  # 0.1: only rows sharing a key with a new one are sorted
 @pytest.mark.parametrize("seed", range(4))
-def test_candidate_pairs_are_exactly_the_pairs_sharing_a_band(seed: int) -> None:
+def test_candidate_pairs_are_exactly_the_pairs_sharing_a_band(seed: int, new_share: float) -> None:
     rng = np.random.default_rng(seed)
     # few distinct values, so that many pairs share some bands and buckets have various sizes
     matrix = rng.integers(0, 3, size=(60, NUM_PERM), dtype=np.uint32)
     present = rng.random(60) > 0.1
-    is_new = rng.random(60) > 0.5
+    is_new = rng.random(60) < new_share
     found = {tuple(p) for p in candidate_pairs(matrix, present, is_new).tolist()}
     assert found == _brute_force_candidates(matrix, present, is_new)
 
