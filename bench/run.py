@@ -7,9 +7,10 @@ For each size it generates a deterministic corpus (bench.corpus) in a work folde
 2. the stage functions of deportdata.stages called directly, in the flow's order, on a
    fresh workspace, without Prefect (`direct_s`, `direct_stages`);
 3. the real Prefect flow (flows.pipeline.pipeline) on another fresh workspace: the cold run
-   (`wall_s`, per-stage `stages`), then an unchanged rerun, then a run after adding 1% new
-   articles (bench.corpus.add_new_articles);
-4. the direct stages again after the 1% batch (`direct_incremental_1pct_s`).
+   (`wall_s`, per-stage `stages`), then an unchanged rerun, then INCREMENTAL_RUNS (3) times:
+   add 1% new articles (bench.corpus.add_new_articles), run the flow, then the direct stages
+   (`incremental_1pct_s` and `direct_incremental_1pct_s` are of the median run; every run's
+   time is in `incremental_1pct_runs_s` and `direct_incremental_1pct_runs_s`).
 
 Every pipeline run is a child process (`python -m bench.run --child ...`), so peak memory
 is per run and sizes do not pollute each other. A flow child first runs a trivial flow:
@@ -54,6 +55,9 @@ STAGES = ("ingest", "extract", "validate", "dedupe", "publish")
 DIRECT_STAGES = {"scan": "ingest", "ingest": "ingest", "fingerprint": "ingest", "extract": "extract",
                  "assemble": "extract", "validate": "validate", "dedupe": "dedupe", "publish": "publish"}
 INCREMENTAL_FRACTION = 0.01
+# 1% batches added one after another, each followed by a flow run and a direct run: one run
+# varies by 10-15 % on this shared machine, so the incremental figures are of the median run
+INCREMENTAL_RUNS = 3
 # (direct, cold flow) pairs for the overhead ratio at sizes up to OVERHEAD_PAIRS_MAX_SIZE: two
 # runs of the same code on this shared machine differ by 10-15 %, as much as the overhead
 # measured, so one pair cannot tell it (three pairs at 10,000 gave 1.179, 0.966 and 1.138).
@@ -407,14 +411,19 @@ def bench_size(size: int, workdir: Path, env: dict, seed: int, incremental_seed:
     if not unchanged["summary"].get("skipped"):
         _log("WARNING: the unchanged rerun did not stop after the scan (did the code change during the run?)")
     n_new = max(1, round(size * INCREMENTAL_FRACTION))
-    new_paths = add_new_articles(raw, n_new, incremental_seed)
-    incremental = run_child("flow", raw, folder / "ws-flow", env, logs, "flow-incremental")
-    _log(f"incr. 1%    {incremental['seconds']:.1f} s for {n_new} new articles ({len(new_paths)} files)")
-    direct_incr = run_child("direct", raw, folder / "ws-direct", env, logs, "direct-incremental")
-    _log(f"direct 1%   {direct_incr['seconds']:.1f} s")
+    incrementals, direct_incrementals = [], []
+    for batch in range(INCREMENTAL_RUNS):
+        new_paths = add_new_articles(raw, n_new, incremental_seed + batch)
+        incrementals.append(run_child("flow", raw, folder / "ws-flow", env, logs, f"flow-incremental-{batch + 1}"))
+        _log(f"incr. 1%    {incrementals[-1]['seconds']:.1f} s for {n_new} new articles ({len(new_paths)} files)")
+        direct_incrementals.append(run_child("direct", raw, folder / "ws-direct", env, logs,
+                                             f"direct-incremental-{batch + 1}"))
+        _log(f"direct 1%   {direct_incrementals[-1]['seconds']:.1f} s")
+    incremental = _median_run(incrementals)
+    direct_incr = _median_run(direct_incrementals)
     ratios = [cold["seconds"] / direct["seconds"]]
     for pair in range(2, overhead_pairs + 1 if size <= OVERHEAD_PAIRS_MAX_SIZE else 2):
-        # on the corpus with the 1% batch: both runs of a pair see the same files; every other
+        # on the corpus with the 1% batches: both runs of a pair see the same files; every other
         # pair runs the flow first, so that a drift in the machine's speed favours neither
         order = ("direct", "flow") if pair % 2 else ("flow", "direct")
         extra = {mode: run_child(mode, raw, folder / f"ws-{mode}-{pair}", env, logs, f"{mode}-cold-{pair}")
@@ -425,7 +434,7 @@ def bench_size(size: int, workdir: Path, env: dict, seed: int, incremental_seed:
         _log(f"pair {pair}      direct {extra['direct']['seconds']:.1f} s, flow {extra['flow']['seconds']:.1f} s: "
              f"ratio {ratios[-1]:.3f}")
 
-    flows = (cold, unchanged, incremental)
+    flows = (cold, unchanged, *incrementals)
     wall_s = cold["seconds"]
     stages = {name: _round(cold["stages"].get(name, 0.0)) for name in STAGES}
     stages["other"] = _round(max(0.0, wall_s - sum(cold["stages"].get(n, 0.0) for n in STAGES)))
@@ -443,6 +452,7 @@ def bench_size(size: int, workdir: Path, env: dict, seed: int, incremental_seed:
         "unchanged_rerun_s": _round(unchanged["seconds"]), "unchanged_rerun_total_s": _round(unchanged["process_s"]),
         "unchanged_rerun_skipped": bool(unchanged["summary"].get("skipped")),
         "incremental_1pct_s": _round(incremental["seconds"]),
+        "incremental_1pct_runs_s": [_round(r["seconds"]) for r in incrementals],
         "incremental_1pct_total_s": _round(incremental["process_s"]),
         "incremental_articles": n_new,
         "incremental_fraction_of_full": _round(incremental["seconds"] / wall_s),
@@ -455,6 +465,7 @@ def bench_size(size: int, workdir: Path, env: dict, seed: int, incremental_seed:
         "direct_stages": {name: _round(direct["stages"].get(name, 0.0)) for name in DIRECT_STAGES},
         "direct_peak_rss_mb": _round(direct["peak_rss_mb"], 1),
         "direct_incremental_1pct_s": _round(direct_incr["seconds"]),
+        "direct_incremental_1pct_runs_s": [_round(r["seconds"]) for r in direct_incrementals],
         "cpu_total_s": _round(cold["cpu_s"]), "direct_cpu_total_s": _round(direct["cpu_s"]),
         "load_average_1m": [_round(load_before, 2), _round(os.getloadavg()[0], 2)],
         "max_batches": cold["max_batches"],
@@ -468,6 +479,11 @@ def bench_size(size: int, workdir: Path, env: dict, seed: int, incremental_seed:
          f"{row['articles_per_s']:.1f} articles/s, "
          f"{row['mb_per_s']:.3f} MB/s")
     return row
+
+
+def _median_run(runs: list[dict]) -> dict:
+    """The run of median time (the upper middle one of an even number)."""
+    return sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
 
 
 def _stage_line(times: dict) -> str:
@@ -577,7 +593,8 @@ ROWS = [
     ("peak_rss_mb", "peak RSS, pipeline process (MB)", "{:.0f}"),
     ("peak_rss_tree_mb", "peak RSS incl. workers and Prefect server (MB, sampled)", "{:.0f}"),
     ("unchanged_rerun_s", "unchanged rerun (s, excl. start-up)", "{:.2f}"),
-    ("incremental_1pct_s", "1% incremental run (s, excl. start-up)", "{:.1f}"),
+    ("incremental_1pct_s", "1% incremental run (s, excl. start-up; median of runs)", "{:.1f}"),
+    ("incremental_1pct_runs_s", "  each 1% batch in turn (s)", "{:.1f}"),
     ("incremental_fraction_of_full", "1% incremental / full run", "{:.2f}"),
     ("direct_s", "direct stage calls, no Prefect (s)", "{:.1f}"),
     ("prefect_overhead_ratio", "Prefect overhead ratio (flow / direct, median of pairs)", "{:.3f}"),
@@ -588,7 +605,8 @@ ROWS = [
     ("direct_stages:assemble", "  direct: assemble (near-copies)", "{:.1f}"),
     ("direct_stages:validate", "  direct: validate", "{:.1f}"), ("direct_stages:dedupe", "  direct: dedupe", "{:.1f}"),
     ("direct_stages:publish", "  direct: publish", "{:.1f}"),
-    ("direct_incremental_1pct_s", "direct 1% incremental (s)", "{:.1f}"),
+    ("direct_incremental_1pct_s", "direct 1% incremental (s, median of runs)", "{:.1f}"),
+    ("direct_incremental_1pct_runs_s", "  each 1% batch in turn (s)", "{:.1f}"),
     ("load_average_1m", "load average (1 min), before / after", "{:.1f}"),
     ("cpu_total_s", "CPU s, cold flow process", "{:.0f}"), ("direct_cpu_total_s", "CPU s, direct process", "{:.0f}"),
 ]
@@ -667,7 +685,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sizes", nargs="+", default=[" ".join(map(str, DEFAULT_SIZES))],
                    help="corpus sizes in articles (default: 1000 10000 100000)")
     p.add_argument("--seed", type=int, default=0, help="corpus seed (default 0)")
-    p.add_argument("--incremental-seed", type=int, default=1, help="seed of the 1%% batch (default 1)")
+    p.add_argument("--incremental-seed", type=int, default=1, help="seed of the first 1%% batch, the next ones count up (default 1)")
     p.add_argument("--workdir", type=Path, help="where corpora and workspaces go (default: a temporary folder)")
     p.add_argument("--keep", action="store_true", help="keep the corpora, workspaces and child logs")
     p.add_argument("--results-dir", type=Path, default=RESULTS_DIR, help="where latest.json and latest.md go")

@@ -10,6 +10,7 @@ import functools
 import gc
 import hashlib
 import json
+import shutil
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -401,11 +402,21 @@ def validate_run(ws: Workspace) -> dict[str, int]:
     new_rejects = [_reject_row("validate", source.get(f.row_id) or source.get(article_of.get(f.row_id)), None,
                                f.table, f.row_id, f.reason) for f in article_failures + mention_failures]
     rejects = pd.concat([rejects, frame(REJECTS, new_rejects)], ignore_index=True) if new_rejects else rejects
-    articles.to_parquet(ws.run_dir / "articles.valid.parquet", index=False)
-    mentions.to_parquet(ws.run_dir / "mentions.valid.parquet", index=False)
+    _write_valid(articles, not article_failures, ws.run_dir / "articles")
+    _write_valid(mentions, not mention_failures, ws.run_dir / "mentions")
     frame(REJECTS, rejects.to_dict("records")).sort_values("reject_id").to_parquet(
         ws.run_dir / "rejects.valid.parquet", index=False)
     return {"articles": len(article_failures), "mentions": len(mention_failures)}
+
+
+def _write_valid(rows: pd.DataFrame, all_valid: bool, table: Path) -> None:
+    """`<table>.valid.parquet`: a copy of `<table>.parquet` when every row passed (writing the
+    300,000 mentions of 100,000 articles again took 0.4 s; copying the file 0.05 s)."""
+    valid = table.with_name(f"{table.name}.valid.parquet")
+    if all_valid:
+        shutil.copyfile(table.with_name(f"{table.name}.parquet"), valid)
+    else:
+        rows.to_parquet(valid, index=False)
 
 
 # --- dedupe -------------------------------------------------------------------------------

@@ -46,6 +46,10 @@ def test_bench_run_writes_every_required_number(prefect_harness, tmp_path, monke
     assert all(_number(row["stages"][name]) for name in bench_run.STAGES)
     assert all(_number(v) for v in row["direct_stages"].values())
     assert row["articles"] == SIZE and row["incremental_articles"] == 1
+    for runs, median in (("incremental_1pct_runs_s", "incremental_1pct_s"),
+                         ("direct_incremental_1pct_runs_s", "direct_incremental_1pct_s")):
+        assert len(row[runs]) == bench_run.INCREMENTAL_RUNS and all(_number(r) for r in row[runs])
+        assert row[median] == sorted(row[runs])[len(row[runs]) // 2]
     assert row["unchanged_rerun_skipped"] is True
     assert row["outputs"]["events"] == row["outputs"]["direct_events"] > 0
     ratios = row["prefect_overhead_ratios"]
