@@ -7,11 +7,11 @@ so the `articles` table marks it with `duplicate_of` and event counts take it on
 
 Method
 ------
-1. Shingles (`deportdata.shingles`). Each body is NFKC-normalized, case-folded and split into word tokens
-   (`\\w+`); its shingles are the set of overlapping word n-grams, each hashed to 64 bits
-   (blake2b per word, then a fixed polynomial mix), so the same text gives the same set on
-   every machine and Python process. The exact check uses 5-grams (`SHINGLE_WORDS`); the
-   candidate search uses 9-grams (`SIGNATURE_SHINGLE_WORDS`, see 2).
+1. Shingles (`deportdata.shingles`). Each body is NFKC-normalized, case-folded and split
+   into word tokens (`\\w+`); its shingles are the set of overlapping word n-grams, each
+   hashed to 64 bits (blake2b per word, then a fixed polynomial mix), so the same text gives
+   the same set on every machine and Python process. The exact check uses 5-grams
+   (`SHINGLE_WORDS`); the candidate search uses 9-grams (`SIGNATURE_SHINGLE_WORDS`, see 2).
 2. Candidates (sub-quadratic). A MinHash of 128 permutations (`NUM_PERM`, fixed seed
    `MINHASH_SEED`, datasketch's affine32 scheme) of the 9-gram set is cut into 64 bands of
    2 rows (`LSH_BANDS`, `LSH_ROWS`): a pair with Jaccard similarity J shares a band with
