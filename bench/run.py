@@ -685,7 +685,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sizes", nargs="+", default=[" ".join(map(str, DEFAULT_SIZES))],
                    help="corpus sizes in articles (default: 1000 10000 100000)")
     p.add_argument("--seed", type=int, default=0, help="corpus seed (default 0)")
-    p.add_argument("--incremental-seed", type=int, default=1, help="seed of the first 1%% batch, the next ones count up (default 1)")
+    p.add_argument("--incremental-seed", type=int, default=1,
+                   help="seed of the first 1%% batch; the next ones count up (default 1)")
     p.add_argument("--workdir", type=Path, help="where corpora and workspaces go (default: a temporary folder)")
     p.add_argument("--keep", action="store_true", help="keep the corpora, workspaces and child logs")
     p.add_argument("--results-dir", type=Path, default=RESULTS_DIR, help="where latest.json and latest.md go")

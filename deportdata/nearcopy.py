@@ -125,7 +125,7 @@ def _bucket_pairs(members: np.ndarray, is_new: np.ndarray) -> np.ndarray:
     new = is_new[members]
     if np.count_nonzero(new) * 2 < members.shape[0] * (size - 1):
         # few new members (an incremental run): pair each with its bucket, not every member with
-        # every other, which in a bucket of 1,000 rows gives 500,000 pairs to keep a thousand
+        # every other, which in a bucket of 1,000 rows lists 500,000 pairs before the filter
         bucket, position = np.nonzero(new)
         first, second = np.repeat(members[bucket, position], size), members[bucket].ravel()
         keep = first != second
@@ -139,7 +139,7 @@ def _bucket_pairs(members: np.ndarray, is_new: np.ndarray) -> np.ndarray:
 
 def _sharing_a_key(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     """Positions (ascending) of the keys equal to one of `wanted`. A table of the wanted keys' low
-    16 bits rules out most keys first: searching all of them took 8 ms per band at 100,000 rows."""
+    16 bits rules out most keys first: 5 ms per band at 100,000 rows, 8 ms searching all of them."""
     wanted = np.unique(wanted)
     low_bits = np.zeros(1 << 16, dtype=bool)
     low_bits[(wanted & np.uint64(0xFFFF)).astype(np.intp)] = True
@@ -161,7 +161,8 @@ def candidate_pairs(matrix: np.ndarray, present: np.ndarray, is_new: np.ndarray,
     keys = np.ascontiguousarray(matrix[rows], dtype=np.uint32).view(np.uint64)
     new_rows = np.flatnonzero(is_new[rows])
     # A run with few new articles looks only at the rows that share a band key with one of them:
-    # sorting every row's keys in every band took 2 s of a 1 % run at 100,000 articles.
+    # sorting every row's keys in every band made the search 1.4 s instead of 0.95 s (1 % new of
+    # 100,000 articles; pairing new members with their buckets then brings it to 0.55 s).
     few_new = new_rows.size * 4 < rows.size
     distinct = np.empty(0, dtype=np.int64)
     pending: list[np.ndarray] = []

@@ -113,8 +113,9 @@ def _groups(sizes: dict[str, int], target: int) -> list[list[str]]:
 
 def compact(ingest_dir: Path, extract_dir: Path, max_segments: int) -> int:
     """When there are more than `2 * max_segments` segments, merge the small ones (under half of
-    `1 / max_segments` of all files) and their mentions into segments of about that size. Segments whose mentions are
-    not extracted yet stay as they are. Returns how many segments were merged away.
+    `1 / max_segments` of all files) and their mentions into segments of about that size.
+    Segments whose mentions are not extracted yet stay as they are. Returns how many segments
+    were merged away.
 
     Runs before a run reads its segments; a merge stopped half-way leaves either its members
     (the merged segment is not marked yet) or a marked merged segment that subsumes them, whose

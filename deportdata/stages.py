@@ -370,7 +370,7 @@ def mark_near_copies(distinct: pd.DataFrame, ws: Workspace) -> dict[str, str]:
         for seg, articles in by_segment.items():
             bodies = pd.read_parquet(ws.articles_file(seg), columns=["article_id", "body"])
             out.update((a, shingles(b)) for a, b in zip(columns.values(bodies["article_id"]),
-                                                                   columns.values(bodies["body"])) if a in articles)
+                                                           columns.values(bodies["body"])) if a in articles)
         return out
 
     published = [as_date(d) for d in columns.values(distinct["published_date"])]
@@ -402,21 +402,20 @@ def validate_run(ws: Workspace) -> dict[str, int]:
     new_rejects = [_reject_row("validate", source.get(f.row_id) or source.get(article_of.get(f.row_id)), None,
                                f.table, f.row_id, f.reason) for f in article_failures + mention_failures]
     rejects = pd.concat([rejects, frame(REJECTS, new_rejects)], ignore_index=True) if new_rejects else rejects
-    _write_valid(articles, not article_failures, ws.run_dir / "articles")
-    _write_valid(mentions, not mention_failures, ws.run_dir / "mentions")
+    _write_valid(articles, not article_failures, ws.run_dir / "articles.parquet", ws.run_dir / "articles.valid.parquet")
+    _write_valid(mentions, not mention_failures, ws.run_dir / "mentions.parquet", ws.run_dir / "mentions.valid.parquet")
     frame(REJECTS, rejects.to_dict("records")).sort_values("reject_id").to_parquet(
         ws.run_dir / "rejects.valid.parquet", index=False)
     return {"articles": len(article_failures), "mentions": len(mention_failures)}
 
 
-def _write_valid(rows: pd.DataFrame, all_valid: bool, table: Path) -> None:
-    """`<table>.valid.parquet`: a copy of `<table>.parquet` when every row passed (writing the
-    300,000 mentions of 100,000 articles again took 0.4 s; copying the file 0.05 s)."""
-    valid = table.with_name(f"{table.name}.valid.parquet")
+def _write_valid(rows: pd.DataFrame, all_valid: bool, source: Path, target: Path) -> None:
+    """The valid rows of the table read from `source`: a copy of that file when every row passed
+    (writing 307,786 mentions again took 0.34-0.39 s, copying the file 0.02 s)."""
     if all_valid:
-        shutil.copyfile(table.with_name(f"{table.name}.parquet"), valid)
+        shutil.copyfile(source, target)
     else:
-        rows.to_parquet(valid, index=False)
+        rows.to_parquet(target, index=False)
 
 
 # --- dedupe -------------------------------------------------------------------------------
