@@ -18,7 +18,7 @@ from deportdata.extract.rules import FOLLOW_UP_NP, US, Context, code_sentence
 from deportdata.extract.sentences import split_sentences
 
 EXTRACTOR_NAME = "rules"
-EXTRACTOR_VERSION = "0.6.0"
+EXTRACTOR_VERSION = "0.7.0"
 EXTRACTOR = f"{EXTRACTOR_NAME}-{EXTRACTOR_VERSION}"
 LANGUAGES = ("en",)
 

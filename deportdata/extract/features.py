@@ -154,12 +154,14 @@ def _counted(text: str) -> list[Counted]:
         rest = text[count.end:]
         if re.search(r"\b(?:including|among them|of whom|of them)\s*$", text[:count.start]):
             continue  # a part of a total already counted
-        if _NOT_PEOPLE_AFTER.match(rest.lstrip()):
+        # one stripped string for every pattern below, so its lower-casing is done once
+        stripped = rest.lstrip()
+        if _NOT_PEOPLE_AFTER.match(stripped):
             continue
         for noun_class, pattern in _NOUN_CLASSES:
-            m = pattern.match(rest.lstrip())
+            m = pattern.match(stripped)
             if m and not re.search(r"[,;:()]", m.group(0)):
-                offset = len(rest) - len(rest.lstrip())
+                offset = len(rest) - len(stripped)
                 out.append(Counted(count.value, count.qualifier, noun_class, count.start,
                                    count.end + offset + m.end()))
                 break

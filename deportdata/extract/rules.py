@@ -65,6 +65,11 @@ def _record(event_type: str, status: str, f: SentenceFeatures, actor: str | None
     return rec
 
 
+def _blank(text: str, start: int, end: int) -> str:
+    """The text with a span replaced by spaces, so offsets stay the same."""
+    return text[:start] + " " * (end - start) + text[end:]
+
+
 def _unique(hits: list[CountryHit]) -> list[CountryHit]:
     seen: set[str] = set()
     out = []
@@ -142,10 +147,14 @@ FLIGHT_STATUS = [
     ("planned", caseless(r"\b(?:will|would|plans?|planning|planned|scheduled|expected|set to|is to|are to|"
                          r"preparing|intends?|upcoming|to be deported)\b")),
 ]
+FLIGHT_STATUS_PATTERN = dict(FLIGHT_STATUS)
 REFUSAL_ACT = caseless(r"\b(?:rejected|rejects|turned (?:\w+ )?away|turns (?:\w+ )?away|blocked|blocks|barred|bars|"
                        r"denied|denies|refused to land|refuse to land)\b")
 FOLLOW_UP_NP = caseless(r"^\W*(?:the|these|those|both|all|it|they)\b(?:\s+[\w-]+){0,3}?\s*(?:flights?|planes?|aircraft|jets?|"
                         r"landed|arrived|departed)\b|\beach of the (?:\w+ )?(?:flights|planes)\b|\bthe first flight\b")
+# "is expected to land", "will depart": a landing or departure verb that is still to come
+EXPECTED_MOVE = caseless(r"\b(?:(?:is|are|was|were) (?:expected|scheduled|due|set) to|will|would) (?:land|arrive|touch "
+                         r"down|depart|leave|take off)\b")
 PEOPLE_LANDED = caseless(rf"\b(?:{PEOPLE_NOUNS}|deportees)\b[^.]{{0,60}}\b(?:landed|arrived|were flown)\b")
 STATED_POSITION = caseless(rf"\b{SPEECH}\b[^.]{{0,60}}\b(?:would|will|won't|wouldn't)\b(?:\s+not)?\b")
 
@@ -211,6 +220,9 @@ def code_removal_flight(f: SentenceFeatures, ctx: Context) -> list[dict]:
     if not (noun or anaphoric or people_landed):
         return []
     status = next((name for name, pattern in FLIGHT_STATUS if pattern.search(f.text)), "unknown")
+    expected = EXPECTED_MOVE.search(f.text) if status in ("landed", "departed") else None
+    if expected and not FLIGHT_STATUS_PATTERN[status].search(_blank(f.text, expected.start(), expected.end())):
+        status = "planned"  # its only landing or departure is still to come
     landing_refused = status == "refused" and isearch(r"\bto land\b|\blanding\b", f.text) \
         and (f.carrier or f.countries)
 
@@ -347,7 +359,8 @@ AGREEMENT_STATUS = [
                            r"start|never (?:started|got off|took off|took effect|flew)|collapsed|was voted out|"
                            r"ruled (?:it )?unlawful|struck down|tore up|torn up)\b")),
     ("suspended", caseless(r"\b(?:suspended|paused|put on hold|halted|frozen|froze)\b")),
-    ("in_force", caseless(r"\b(?:under (?:the|this|that|a) (?:deal|agreement|arrangement|accord|pact)|in force|in effect|"
+    ("in_force", caseless(r"\b(?:under (?:the|this|that|a|an) (?:new )?(?:deal|agreement|arrangement|accord|pact)|"
+                          r"in force|in effect|"
                           r"took effect|takes effect|first (?:flight|group|deportees)|implemented|already (?:been )?"
                           r"(?:sent|flown|received|deported))\b")),
     ("signed", caseless(r"\b(?:signed|reached|struck|sealed|finali[sz]ed|clinched|concluded|agreed|agrees|"
@@ -358,7 +371,7 @@ AGREEMENT_STATUS = [
                           r"(?:has |have )?asked|requested|urged)\b")),
 ]
 RECEIVE_DEPORTEES = caseless(r"\b(?:return|repatriation|deportation) of (?:\w+ )?(?:nationals|citizens|migrants)\b|"
-                             r"\b(?:accept|receive|take|host|house|admit|jail|serve as)\w*\b[^.]{0,60}\b(?:third[- ]country|"
+                             r"\b(?:accept|receiv|take|taking|host|hous|admit|jail|serve as)\w*\b[^.]{0,60}\b(?:third[- ]country|"
                              r"non-citizens|nationals of other|other nationalities|any nationality|from other (?:countries|"
                              r"nations)|from third|third countries|non-\w+ (?:deportees|migrants)|(?:migrants|deportees|"
                              r"people|criminals|prisoners) (?:deported )?from (?:the )?(?:U\.?S\.?|United States|America))\b|"
@@ -390,7 +403,10 @@ def code_agreement(f: SentenceFeatures, ctx: Context) -> list[dict]:
         return []
     deporter = _deporter(f, ctx) or US
     hits = _unique(f.countries) if len(nouns) <= 1 else f.countries
-    owners = [next((h for h in reversed(hits) if noun.start() - 28 <= h.end <= noun.start()), None) for noun in nouns]
+    # a country just before the noun owns the arrangement ("the Rwanda scheme", "Britain's plan"),
+    # unless it is where the people come from ("migrants deported from the United States under a deal")
+    owners = [next((h for h in reversed(hits) if noun.start() - 28 <= h.end <= noun.start()
+                    and f.role(h) not in ("origin", "people")), None) for noun in nouns]
     windows: list[tuple[int, int, int, CountryHit | None]] = []
     for i, noun in enumerate(nouns):
         begin = owners[i].start if owners[i] else (nouns[i - 1].end() if i else 0)
@@ -448,7 +464,7 @@ MEASURE_STATUS = [
     ("lifted", caseless(r"\b(?:lifted|lifts|dropped|rescinded|revoked|called off|withdrew|withdrawn|backed off|"
                         r"suspended the|paused|held in reserve|will not be (?:imposed|applied)|would not be|removed|"
                         r"averted)\b")),
-    ("threatened", caseless(r"\b(?:threat\w*|warn\w*|could (?:impose|face|slap)|would (?:impose|slap|face)|vow\w* to|"
+    ("threatened", caseless(r"\b(?:threat\w*|warn\w*|could (?:impose|face|slap)|would (?:impose|slap|face)|vow\w*|"
                             r"if\b|unless|menac\w*|ultimatum|prepared to|raise (?:them )?to)\b")),
     ("imposed", caseless(r"\b(?:impos\w+|announc\w+|order\w*|slapp\w+|levied|placed|put|ordered|authori[sz]ed|"
                          r"implement\w*|will (?:apply|take effect)|effective|retaliat\w+|hit)\b")),
@@ -473,7 +489,7 @@ def code_coercive_measure(f: SentenceFeatures, ctx: Context) -> list[dict]:
         return []
     rest = f.text
     for _, start, end in found:
-        rest = rest[:start] + " " * (end - start) + rest[end:]
+        rest = _blank(rest, start, end)
     status = next((name for name, pattern in MEASURE_STATUS if pattern.search(rest)), None)
     if status is None and any(imatch(r"(?:suspend|revoke|stop|halt|restrict)", f.text[s:e])
                               for _, s, e in found):
@@ -554,7 +570,9 @@ def code_detention(f: SentenceFeatures, ctx: Context) -> list[dict]:
         operator, host = DETENTION_SITES[site.location]
         actor, partner, location = operator, host, site.location
     else:
-        place = next((p for p in f.places if f.role(p) == "destination"), None)
+        # the place the people are taken to, else one named without a cue ("Fort Bliss will house ...")
+        place = next((p for p in f.places if f.role(p) == "destination"), None) \
+            or next((p for p in f.places if not f.role(p)), None)
         hosts = [h for h in _unique(f.countries) if h.iso3 != (ctx.deporter or US) and f.role(h) != "people"]
         if place is None and not hosts:
             return []
