@@ -330,7 +330,8 @@ def code_diplomatic_response(f: SentenceFeatures, ctx: Context) -> list[dict]:
     if status != "reversal" and not (f.deport_context or FLIGHT_NOUN.search(f.text) or ctx.recent_deport):
         return []
     deporter = _deporter(f, ctx) or US
-    responders = [h for h in _unique(f.countries) if h.iso3 != deporter and f.role(h) != "people"]
+    # filtered before de-duplication: "Colombian migrants ... Petro said" still names Colombia as a responder
+    responders = _unique([h for h in f.countries if h.iso3 != deporter and f.role(h) != "people"])
     if not responders and (status == "protest" or re.match(r"\W*(?:it|he|she|they|its|the government)\b", f.text)):
         responders = [h for h in _unique(f.places + f.fallback_countries()) if h.iso3 != deporter]
     if not responders:
