@@ -155,7 +155,11 @@ FOLLOW_UP_NP = caseless(r"^\W*(?:the|these|those|both|all|it|they)\b(?:\s+[\w-]+
 # "is expected to land", "will depart": a landing or departure verb that is still to come
 EXPECTED_MOVE = caseless(r"\b(?:(?:is|are|was|were) (?:expected|scheduled|due|set) to|will|would) (?:land|arrive|touch "
                          r"down|depart|leave|take off)\b")
-PEOPLE_LANDED = caseless(rf"\b(?:{PEOPLE_NOUNS}|deportees)\b[^.]{{0,60}}\b(?:landed|arrived|were flown)\b")
+# people who arrived or were flown, or anyone deported who "landed" (a landing is a flight's);
+# the gap may hold initials ("from the U.S.") but not a sentence end
+_SAME_SENTENCE = r"(?:[^.]|\b\w\.)"
+PEOPLE_LANDED = caseless(rf"\b(?:{PEOPLE_NOUNS}|deportees)\b{_SAME_SENTENCE}{{0,60}}\b(?:landed|arrived|were flown)\b|"
+                         rf"\bdeported\b{_SAME_SENTENCE}{{0,60}}\blanded\b")
 STATED_POSITION = caseless(rf"\b{SPEECH}\b[^.]{{0,60}}\b(?:would|will|won't|wouldn't)\b(?:\s+not)?\b")
 
 
