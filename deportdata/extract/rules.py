@@ -255,7 +255,7 @@ def code_removal_flight(f: SentenceFeatures, ctx: Context) -> list[dict]:
         if not (SPECIFIC_FLIGHT.search(f.text) or anaphoric or REFUSAL_ACT.search(f.text)):
             return []  # "refuse military flights" in general is a stated position, not a flight
     deporter = _deporter(f, ctx) or US
-    trigger = next((p.search(f.text) for name, p in FLIGHT_STATUS if name == status), None)
+    trigger = FLIGHT_STATUS_PATTERN[status].search(f.text) if status in FLIGHT_STATUS_PATTERN else None
     definite = bool(anaphoric or FOLLOW_UP_NP.search(f.text))
     partner, location = _destination(f, deporter, ctx, after=trigger.start() if trigger else 0, anaphoric=definite)
     partners = [partner]
