@@ -18,7 +18,7 @@ from deportdata.extract.rules import FOLLOW_UP_NP, US, Context, code_sentence
 from deportdata.extract.sentences import split_sentences
 
 EXTRACTOR_NAME = "rules"
-EXTRACTOR_VERSION = "0.7.0"
+EXTRACTOR_VERSION = "0.8.0"
 EXTRACTOR = f"{EXTRACTOR_NAME}-{EXTRACTOR_VERSION}"
 LANGUAGES = ("en",)
 
@@ -54,7 +54,7 @@ def _clauses(f: SentenceFeatures, published: dt.date | None) -> list[SentenceFea
 
 # A refusal followed by an alternative offer is acceptance on terms ("will not accept military
 # flights, but we will send our presidential plane").
-CONDITIONAL_ALTERNATIVE = caseless(r"\bnot (?:accept|allow|receive)\b[^.]*\bbut\b[^.]*\b(?:send|accept|receive|"
+CONDITIONAL_ALTERNATIVE = caseless(r"\bnot (?:accept|allow|receive)\b.*\bbut\b.*\b(?:send|accept|receive|"
                                    r"civilian|commercial|presidential)\b")
 _FILLABLE = ("carrier", "aircraft_type", "flight_count", "people_count", "people_qualifier", "location")
 

@@ -205,7 +205,7 @@ def clause_spans(text: str) -> list[tuple[int, int]]:
 
 
 _FUTURE_BEFORE_DATE = caseless(r"\b(?:will|is (?:scheduled|set|expected|due) to|are (?:scheduled|set|expected|due) to|"
-                               r"is expected|are expected|next|upcoming)\b[^.]{0,110}$")
+                               r"is expected|are expected|next|upcoming)\b.{0,110}$")
 
 
 _TOKEN = re.compile(r"[\w’'-]+")

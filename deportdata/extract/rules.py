@@ -49,7 +49,7 @@ DEPLOYMENT_WORDS = _gate("troops soldiers marines guard guardsmen personnel forc
 EXECUTIVE_WORDS = _gate("executive proclamation proclamations memorandum memoranda emergency decree decrees decisions "
                         "judge judges court courts enemies actions orders order")
 MEASURE_WORDS = _gate("tariff tariffs duties levies visa visas ban bans banned sanction sanctions sanctioned assets aid "
-                      "customs retaliation retaliate retaliatory consequences punitive")
+                      "customs retaliation retaliate retaliatory consequences punitive restrictions")
 DETENTION_WORDS = _gate("detention detained detain camp camps facility facilities center centers centre centres prison "
                         "prisons jail jails cecot hotel hotels shelter shelters tent tents beds bed held hold holding "
                         "housed house base site compound mega-prison staging")
@@ -128,7 +128,7 @@ FLIGHT_STATUS = [
                          r"blocked|blocks|barred|deny the entry|denied entry|"
                          r"denied|denies|refused|refuses|refuse|no longer accept|did not allow|didn't allow|would not allow|"
                          r"wouldn't allow|will not allow|won't allow|not (?:be )?allowed to land|could not land|"
-                         r"(?:approval|permission|authori[sz]ation|clearance)\b[^.]{0,40}\b(?:withdrawn|revoked|"
+                         r"(?:approval|permission|authori[sz]ation|clearance)\b.{0,40}\b(?:withdrawn|revoked|"
                          r"denied|refused|rescinded)|withdrew (?:its |their )?(?:approval|permission|authori[sz]ation)|"
                          r"did not leave|never left)\b")),
     ("cancelled", caseless(r"\b(?:cancell?ed|cancels|called off|scrap(?:ped|s)|grounded|postponed indefinitely|"
@@ -155,12 +155,10 @@ FOLLOW_UP_NP = caseless(r"^\W*(?:the|these|those|both|all|it|they)\b(?:\s+[\w-]+
 # "is expected to land", "will depart": a landing or departure verb that is still to come
 EXPECTED_MOVE = caseless(r"\b(?:(?:is|are|was|were) (?:expected|scheduled|due|set) to|will|would) (?:land|arrive|touch "
                          r"down|depart|leave|take off)\b")
-# people who arrived or were flown, or anyone deported who "landed" (a landing is a flight's);
-# the gap may hold initials ("from the U.S.") but not a sentence end
-_SAME_SENTENCE = r"(?:[^.]|\b\w\.)"
-PEOPLE_LANDED = caseless(rf"\b(?:{PEOPLE_NOUNS}|deportees)\b{_SAME_SENTENCE}{{0,60}}\b(?:landed|arrived|were flown)\b|"
-                         rf"\bdeported\b{_SAME_SENTENCE}{{0,60}}\blanded\b")
-STATED_POSITION = caseless(rf"\b{SPEECH}\b[^.]{{0,60}}\b(?:would|will|won't|wouldn't)\b(?:\s+not)?\b")
+# people who arrived or were flown, or anyone deported who "landed" (a landing is a flight's)
+PEOPLE_LANDED = caseless(rf"\b(?:{PEOPLE_NOUNS}|deportees)\b.{{0,60}}\b(?:landed|arrived|were flown)\b|"
+                         r"\bdeported\b.{0,60}\blanded\b")
+STATED_POSITION = caseless(rf"\b{SPEECH}\b.{{0,60}}\b(?:would|will|won't|wouldn't)\b(?:\s+not)?\b")
 
 
 def _destination(f: SentenceFeatures, deporter: str | None, ctx: Context, after: int = 0,
@@ -223,6 +221,8 @@ def code_removal_flight(f: SentenceFeatures, ctx: Context) -> list[dict]:
     people_landed = None if noun or anaphoric else PEOPLE_LANDED.search(f.text)
     if not (noun or anaphoric or people_landed):
         return []
+    if noun and isearch(r"\b(?:if|unless|whether)\b[^,;]*$", f.text[:noun.start()]):
+        return []  # "tariffs if Colombia does not accept the flights": a condition, not a flight
     status = next((name for name, pattern in FLIGHT_STATUS if pattern.search(f.text)), "unknown")
     expected = EXPECTED_MOVE.search(f.text) if status in ("landed", "departed") else None
     if expected and not FLIGHT_STATUS_PATTERN[status].search(_blank(f.text, expected.start(), expected.end())):
@@ -348,7 +348,7 @@ def code_diplomatic_response(f: SentenceFeatures, ctx: Context) -> list[dict]:
     # when none is, the first named after it ("A flight to Brazil drew protests from its government")
     before = [h for h in responders if h.start < trigger.start()]
     chosen = before or responders[:1]
-    if status == "refusal" and isearch(r"\brefus\w* to allow\b[^.]*\bto land\b", f.text):
+    if status == "refusal" and isearch(r"\brefus\w* to allow\b.*\bto land\b", f.text):
         chosen = chosen[:1]
     out = [_record("diplomatic_response", status, f, h.iso3, deporter) for h in chosen]
     # a reversal usually ends with acceptance, which is the same act: one record is enough
@@ -376,11 +376,11 @@ AGREEMENT_STATUS = [
                           r"(?:has |have )?asked|requested|urged)\b")),
 ]
 RECEIVE_DEPORTEES = caseless(r"\b(?:return|repatriation|deportation) of (?:\w+ )?(?:nationals|citizens|migrants)\b|"
-                             r"\b(?:accept|receiv|take|taking|host|hous|admit|jail|serve as)\w*\b[^.]{0,60}\b(?:third[- ]country|"
+                             r"\b(?:accept|receiv|take|taking|host|hous|admit|jail|serve as)\w*\b.{0,60}\b(?:third[- ]country|"
                              r"non-citizens|nationals of other|other nationalities|any nationality|from other (?:countries|"
                              r"nations)|from third|third countries|non-\w+ (?:deportees|migrants)|(?:migrants|deportees|"
                              r"people|criminals|prisoners) (?:deported )?from (?:the )?(?:U\.?S\.?|United States|America))\b|"
-                             r"\bsend\b[^.]{0,40}\bmigrants\b[^.]{0,20}\bto\b|\bbridge\b[^.]{0,20}\bcountry")
+                             r"\bsend\b.{0,40}\bmigrants\b.{0,20}\bto\b|\bbridge\b.{0,20}\bcountry")
 
 
 def _agreement_pairs(owner: CountryHit | None, others: list[CountryHit], deporter: str | None,
@@ -425,7 +425,7 @@ def code_agreement(f: SentenceFeatures, ctx: Context) -> list[dict]:
     for begin, noun_start, end, owner in windows:
         text = f.text[begin:end]
         named_arrangement = owner is not None and owner.end >= noun_start - 2  # "the Rwanda scheme"
-        if not (f.deport_context or RECEIVE_DEPORTEES.search(text) or named_arrangement):
+        if not (f.deport_context or ctx.recent_deport or RECEIVE_DEPORTEES.search(text) or named_arrangement):
             continue
         if isearch(r"\breceive (?:a|the|its|\w+ more)? ?(?:\w+ )?(?:flights?|planes?)\b", text):
             continue  # receiving a flight is the flight itself
@@ -456,10 +456,11 @@ def code_agreement(f: SentenceFeatures, ctx: Context) -> list[dict]:
 
 MEASURES = [
     ("tariff", caseless(r"\btariffs?\b|\bduties\b|\blevies\b")),
-    ("visa_sanction", caseless(r"\bvisa (?:sanctions?|restrictions?|bans?|suspensions?|penalties)|(?:suspend|revoke|stop|"
+    ("visa_sanction", caseless(r"\bvisa (?:sanctions?|restrictions?|bans?|suspensions?|penalties|processing)|"
+                               r"\b(?:suspension|halt|revocation) of (?:\w+ )?visas?\b|(?:suspend|revoke|stop|"
                                r"halt|restrict)\w* (?:\w+ ){0,3}visas?\b|\bvisas? (?:were|was|would be) (?:suspended|"
                                r"revoked)")),
-    ("travel_ban", caseless(r"\btravel bans?\b|\bentry bans?\b|\bbanned from (?:entering|travel)")),
+    ("travel_ban", caseless(r"\b(?:travel|entry) (?:bans?|restrictions?)\b|\bban on (?:\w+ ){0,2}(?:travel|entry)\b|\bbanned from (?:entering|travel)")),
     ("financial_sanction", caseless(r"\b(?:financial|banking|treasury|economic) sanctions?\b|\bfreez\w+ (?:\w+ )?assets\b|"
                                     r"\bsanctions? on (?:\w+ ){0,3}(?:banks|finances|remittances)")),
     ("other", caseless(r"\bsanctions?\b|\bcut (?:off )?aid\b|\bsuspend\w* (?:\w+ )?aid\b|\bcustoms inspections\b|"
@@ -476,7 +477,26 @@ MEASURE_STATUS = [
 ]
 
 
-MEASURE_ANY = _stems("tariff duties levies visa ban sanction freez aid customs retaliat punitive consequences")
+MEASURE_ANY = _stems("tariff duties levies visa ban sanction freez aid customs retaliat punitive consequences "
+                     "restriction")
+
+
+_GENERIC_MEASURE = caseless(r"retaliat|punitive|consequences")
+_MEASURE_TARGET_BEFORE = caseless(r"\b(?:on|against|for|from|if|unless|that|to)\s+(?:the\s+)?(?:all\s+)?$")
+_MEASURE_TARGET_AFTER = caseless(r"^\W*(?:would|could|will|may|might)?\s*(?:face|faces|faced)\b")
+
+
+def _measure_actor(f: SentenceFeatures, countries: list[CountryHit]) -> str | None:
+    """Outside the US, the country that imposes a measure is the first one named that is not its
+    target ("the German embassy" in "Pakistan would face a suspension of visas at the German embassy").
+    A sentence naming one country names the target ("Ghana backed down after the threat of sanctions")."""
+    if len({h.iso3 for h in countries}) < 2:
+        return None
+    for h in countries:
+        if not (_MEASURE_TARGET_BEFORE.search(f.text[max(0, h.start - 12):h.start])
+                or _MEASURE_TARGET_AFTER.match(f.text[h.end:h.end + 20])):
+            return h.iso3
+    return None
 
 
 def code_coercive_measure(f: SentenceFeatures, ctx: Context) -> list[dict]:
@@ -489,6 +509,8 @@ def code_coercive_measure(f: SentenceFeatures, ctx: Context) -> list[dict]:
             found.append((measure, m.start(), m.end()))
     if not found or not (f.deport_context or ctx.deporter or "flights" in f.text):
         return []
+    if len(found) > 1:  # "tariffs in retaliation": the generic word describes the named measure
+        found = [m for m in found if not (m[0] == "other" and _GENERIC_MEASURE.match(f.text[m[1]:]))]
     if isearch(r"\b(?:steel|aluminum|aluminium|chips|semiconductor|autos?|lumber|dairy|reciprocal)\b", f.text) \
             and not f.deport_context:
         return []
@@ -502,7 +524,7 @@ def code_coercive_measure(f: SentenceFeatures, ctx: Context) -> list[dict]:
     if status is None:
         return []
     countries = _unique(f.countries)
-    actor = US if any(h.iso3 == US for h in countries) else (ctx.deporter or US)
+    actor = US if any(h.iso3 == US for h in countries) else _measure_actor(f, countries) or ctx.deporter or US
     targets = [h for h in countries if h.iso3 != actor] or [h for h in f.fallback_countries() if h.iso3 != actor]
     if not targets:
         return []
@@ -640,9 +662,9 @@ EXEC_NOUN = caseless(r"\b(?:executive orders?|presidential (?:memorand\w+|procla
                      r"decisions|decrees?|Alien Enemies Act|executive actions?)\b")
 EXEC_STATUS = [
     ("announced", caseless(r"\b(?:will|would|to) (?:sign|declare|issue|invoke|unveil)\b")),
-    ("blocked", caseless(r"\b(?:judge|court|justices?)\b[^.]{0,80}\b(?:block\w*|halt\w*|enjoin\w*|barr\w*|struck down|"
+    ("blocked", caseless(r"\b(?:judge|court|justices?)\b.{0,80}\b(?:block\w*|halt\w*|enjoin\w*|barr\w*|struck down|"
                          r"strikes down|paus\w*|stay\w*|ordered (?:the )?(?:\w+ )?(?:planes?|flights?|administration)"
-                         r"[^.]{0,30}(?:turn around|return|halt|stop)|ruled)\b|\bblocked by (?:a )?(?:federal )?"
+                         r".{0,30}(?:turn around|return|halt|stop)|ruled)\b|\bblocked by (?:a )?(?:federal )?"
                          r"(?:judge|court)")),
     ("signed", caseless(r"\b(?:signed|signs|issued|proclaimed|declared|invoked|invokes|enacted)\b")),
     ("announced", caseless(r"\b(?:announc\w+|unveil\w+|will sign|plans? to sign|is expected to sign|directs?)\b")),
@@ -710,7 +732,7 @@ demand disregard degrading unacceptabl humiliat complain accept receiv take welc
 cave u-turn climbed changed agree only condition provided as long treated civilian handcuff longer suspend halt
 stop will not would not sent send deal accord pact arrangement memorand mou treaty plan partnership scheme
 propos host hous admit jail serve return repatriat bridge tariff duties levies visa ban sanction freez aid customs
-retaliat punitive consequences detention detain camp facilit center centre prison cecot staging hotel shelter tent
+retaliat punitive consequences restriction detention detain camp facilit center centre prison cecot staging hotel shelter tent
 beds held hold troops soldiers marines service guard active-duty personnel armed military executive presidential
 proclamation emergency decision decree alien judge court
 """

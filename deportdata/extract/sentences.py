@@ -30,11 +30,10 @@ def _ends_sentence(body: str, dot: int, next_word: str) -> bool:
         return True
     word_start = body.rfind(" ", 0, dot) + 1
     word = body[word_start:dot].lstrip("\"“‘(").lower()
-    if word in ("u.s", "u.k") or word.endswith(".s"):
+    # "U.S." and a lone letter (an initial, "John F. Kennedy", or the platform: "a post on X.")
+    if word in ("u.s", "u.k") or word.endswith(".s") or (len(word) == 1 and word.isalpha()):
         return next_word in _SENTENCE_OPENERS
-    if word in _ABBREVIATIONS:
-        return False
-    return not (len(word) == 1 and word.isalpha())  # an initial: "John F. Kennedy"
+    return word not in _ABBREVIATIONS
 
 
 def split_sentences(body: str, paragraph_starts: tuple[int, ...]) -> list[Sentence]:
