@@ -23,3 +23,9 @@ def _sentences(text: str) -> list[str]:
 ])
 def test_sentence_boundaries(text, expected):
     assert _sentences(text) == expected
+
+
+def test_a_post_on_x_ends_before_any_capitalized_word():
+    text = 'The ministry said in a post on X. Church groups raised concerns. Mr. X. Smith agreed.'
+    assert _sentences(text) == ["The ministry said in a post on X.", "Church groups raised concerns.",
+                                "Mr. X. Smith agreed."]

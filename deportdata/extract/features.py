@@ -52,7 +52,8 @@ _DEST_CUE = caseless(r"(?:\bto|\binto|\bin|\bfor|\bbound for|\bback to|\btoward|
 _ORIGIN_CUE = caseless(r"(?:\b(?:deport\w*|flights?|planes?|aircraft|jets?|charters?|removed|expelled|returned|"
                        r"departed|took off|left|sent back|flown|arriv\w+|came|coming)\b[^,;.]{0,20}\bfrom|"
                        r"\bout of|\bleft)(?: the)?\s*$")
-_PEOPLE_FROM_CUE = caseless(rf"(?:{PEOPLE_NOUNS}|deportees)\b[^;.]{{0,30}}\bfrom(?: the)?\s*$")
+# (a region the gazetteer does not list may come first: "mostly from Central Asia and India")
+_PEOPLE_FROM_CUE = caseless(rf"(?:{PEOPLE_NOUNS}|deportees)\b[^;.]{{0,30}}\bfrom(?: the)?(?: [\w-]+){{0,2}}?(?:,| and| or)?\s*$")
 # Words that put a sentence in the context of removals: stems anywhere in a word ("deport",
 # "immigra"), a few whole words; one prefix trie, so the search costs a few branches per character.
 _DEPORT_STEMS = ("deport migrant immigra asylum repatriat expel expuls returnees undocumented detainee nationals "
@@ -196,7 +197,12 @@ _CLAUSE_BREAK = re.compile(
 
 def clause_spans(text: str) -> list[tuple[int, int]]:
     spans, start = [], 0
+    # a pair of dashes sets off an aside ("planes carrying 261 people — 238 Venezuelans ... — landed"),
+    # which belongs to the clause around it
+    aside = [m.start() for m in re.finditer(r" [–—] ", text)]
     for m in _CLAUSE_BREAK.finditer(text):
+        if len(aside) == 2 and m.start() in aside:
+            continue
         if m.start() - start >= 12:
             spans.append((start, m.start()))
             start = m.end()

@@ -31,8 +31,9 @@ class Context:
 # --- shared helpers ---------------------------------------------------------------------------
 
 QUESTION_OR_HYPOTHETICAL = caseless(r"^\W*(?:if|unless|whether|should|were|what if|imagine|suppose)\b|\?\W*$|"
-                                    r"\b(?:hypothetical|could have|would have|might have)\b")
+                                    r"\b(?:hypothetical|could have|would have|might have)\b|\bif\b[^,;]{0,60}\bhad (?:been|taken|gone)\b")
 OTHER_ERA = caseless(r"\b(?:in|since|during|from) (?:19\d\d|200\d|201\d|the (?:19|20)\d0s)\b|\bfirst term\b|"
+                     r"\bbetween (?:19|20)\d\d and (?:19|20)\d\d\b|\b(?:world war|civil war|cold war|war of 1812)\b|"
                      r"\bdecades? ago\b|\bhistorically\b|\bin the past\b|\bprevious administration")
 SPEECH = r"(?:said|says|announced|declared|posted|stated|wrote|tweeted|vowed|insisted|warned|told|added|argued)"
 
@@ -126,8 +127,8 @@ ANAPHORIC_FLIGHT = caseless(r"^\W*(?:the (?:other )?(?:\w+ )?(?:flights?|planes?
 FLIGHT_STATUS = [
     ("refused", caseless(r"\b(?:rejected|rejects|reject|turned (?:\w+ )?away|turn (?:\w+ )?away|turning (?:\w+ )?away|"
                          r"blocked|blocks|barred|deny the entry|denied entry|"
-                         r"denied|denies|refused|refuses|refuse|no longer accept|did not allow|didn't allow|would not allow|"
-                         r"wouldn't allow|will not allow|won't allow|not (?:be )?allowed to land|could not land|"
+                         r"denied|denies|refused|refuses|refuse|no longer accept|(?:did|would|will) not (?:allow|authori[sz]e|"
+                         r"permit)|(?:didn't|wouldn't|won't) (?:allow|authori[sz]e|permit)|not (?:be )?allowed to land|could not land|"
                          r"(?:approval|permission|authori[sz]ation|clearance)\b.{0,40}\b(?:withdrawn|revoked|"
                          r"denied|refused|rescinded)|withdrew (?:its |their )?(?:approval|permission|authori[sz]ation)|"
                          r"did not leave|never left)\b")),
@@ -144,7 +145,7 @@ FLIGHT_STATUS = [
     ("departed", caseless(r"\b(?:departed|departs|took off|takes off|left|leaves|on (?:its|their|the) way|en route|"
                           r"headed (?:to|for|back)|heading (?:to|for|back)|bound for|sent|carrying|"
                           r"transporting|with destination)\b")),
-    ("planned", caseless(r"\b(?:will|would|plans?|planning|planned|scheduled|expected|set to|is to|are to|"
+    ("planned", caseless(r"\b(?:will|would|plans?|planning|planned|scheduled|expected|set to|is to|are to|on standby|"
                          r"preparing|intends?|upcoming|to be deported)\b")),
 ]
 FLIGHT_STATUS_PATTERN = dict(FLIGHT_STATUS)
@@ -161,15 +162,24 @@ PEOPLE_LANDED = caseless(rf"\b(?:{PEOPLE_NOUNS}|deportees)\b.{{0,60}}\b(?:landed
 STATED_POSITION = caseless(rf"\b{SPEECH}\b.{{0,60}}\b(?:would|will|won't|wouldn't)\b(?:\s+not)?\b")
 
 
+# a stop on the way is not the destination ("touched down in Caracas after a stop in Honduras")
+_TRANSIT = caseless(r"\b(?:stop(?:over)?|layover|refuel\w*|transit\w*)\b(?:(?!\b(?:to|before|then|land\w*|arriv\w*)\b)"
+                    r"[^,]){0,32}$|\bvia (?:the )?$")
+
+
+def _transit(f: SentenceFeatures, hit: CountryHit) -> bool:
+    return bool(_TRANSIT.search(f.text[max(0, hit.start - 40):hit.start]))
+
+
 def _destination(f: SentenceFeatures, deporter: str | None, ctx: Context, after: int = 0,
                  anaphoric: bool = False) -> tuple[str | None, str | None]:
     """(partner country, location) of a flight, from cues in the sentence (the place the landing
     verb points at first), else from context."""
     places = sorted(f.places, key=lambda p: (p.start < after, p.start))
     for place in places:
-        if f.role(place) == "destination" and place.iso3 != deporter:
+        if f.role(place) == "destination" and place.iso3 != deporter and not _transit(f, place):
             return place.iso3, place.location
-    candidates = [h for h in _unique(f.countries) if h.iso3 != deporter]
+    candidates = [h for h in _unique(f.countries) if h.iso3 != deporter and not _transit(f, h)]
     for role in ("destination", "people", ""):
         for h in candidates:
             if f.role(h) == role:
@@ -221,7 +231,7 @@ def code_removal_flight(f: SentenceFeatures, ctx: Context) -> list[dict]:
     people_landed = None if noun or anaphoric else PEOPLE_LANDED.search(f.text)
     if not (noun or anaphoric or people_landed):
         return []
-    if noun and isearch(r"\b(?:if|unless|whether)\b[^,;]*$", f.text[:noun.start()]):
+    if noun and isearch(r"\b(?:if|unless|whether|until)\b[^,;]*$", f.text[:noun.start()]):
         return []  # "tariffs if Colombia does not accept the flights": a condition, not a flight
     status = next((name for name, pattern in FLIGHT_STATUS if pattern.search(f.text)), "unknown")
     expected = EXPECTED_MOVE.search(f.text) if status in ("landed", "departed") else None
@@ -287,29 +297,36 @@ def code_removal_flight(f: SentenceFeatures, ctx: Context) -> list[dict]:
 
 RESPONSE_STATUS = [
     ("reversal", caseless(r"\b(?:backed down|backs down|back down|reversed (?:course|itself|its|his|her)|reverses|"
-                          r"relented|caved|u-turn|climbed down|changed course|backtracked|later agreed|eventually agreed|"
+                          r"relented|caved|u-turn|climbed down|changed course|backtracked|later agreed|eventually agreed|retreated|"
+                          r"capitulated|gave in|gives in|ended (?:a|the) (?:\w+ ){0,3}(?:standoff|stand-off|impasse|row)|"
+                          r"overcome the impasse|"
                           r"agreed .{0,40}after (?:initially |first )?(?:refus|reject|block))")),
-    ("conditions", caseless(r"\b(?:only (?:accept|allow|receive|take)|on (?:the )?condition|provided that|as long as|"
+    ("conditions", caseless(r"\b(?:only (?:accept|allow|receive|take)|on (?:the )?condition(?! of anonymity)|provided that|"
+                            r"as long as|(?:receiv|accept|tak)\w* (?:\w+ ){0,3}(?:in|on|aboard) (?:civilian|commercial) "
+                            r"(?:planes?|flights?|aircraft)|"
                             r"under (?:certain )?conditions|must be treated|only if|insisted? (?:that )?"
                             r"(?:deportees|migrants|they) (?:be|are|travel)|only on (?:civilian|commercial)|"
                             r"(?:civilian|commercial) (?:planes?|flights?|aircraft) only|without handcuffs|"
                             r"and not on military)")),
     ("protest", caseless(r"\b(?:protest(?:ed|s|ing)?|condemn(?:ed|s|ing)?|denounc(?:ed|es|ing)|object(?:ed|s)|"
+                         r"(?:conveyed|expressed|voiced|raised|registered)\W+(?:\w+\W+){0,2}concerns?\b|lodged (?:a|an) (?:\w+ )?"
+                         r"(?:protest|complaint)|(?:categorically|strongly|firmly|flatly) rejected|"
                          r"criticiz(?:ed|es)|criticis(?:ed|es)|outrage[ds]?|summon(?:ed|s) (?:the )?\S* ?ambassador|"
                          r"demand(?:ed|s) (?:an )?explanations?|flagrant disregard|degrading|called (?:it|the treatment) "
                          r"(?:unacceptable|humiliating)|unacceptable|humiliating|complain(?:ed|s)|rejection of the "
                          r"treatment|(?:energetic|strong|firm|categorical) rejection)\b")),
     ("refusal", caseless(r"\b(?:(?:suspend|halt|stopp?)(?:ed|s)? (?:\w+ )?(?:repatriation|deportation|return) flights|"
                          r"deny (?:the )?entry|denied (?:the )?entry|denied (?:a|the) request|no longer (?:accept|"
-                         r"allow|receive|take)|refus(?:ed|es|e) to (?:accept|allow|receive|take|let|admit|land)|would not (?:allow|accept|"
-                         r"receive|let|take)|will not (?:allow|accept|receive|let|take)|won't (?:allow|accept|receive|let|"
-                         r"take)|wouldn't (?:allow|accept|let)|not (?:accept|allow|receive) (?:any )?(?:deport|migrant|"
+                         r"allow|receive|take)|refus(?:ed|es|e) to (?:accept|allow|receive|take|let|admit|land)|(?:would|will) not "
+                         r"(?:allow|accept|receive|let|take|authori[sz]e|permit|admit)|won't (?:allow|accept|receive|let|"
+                         r"take|authori[sz]e|permit)|wouldn't (?:allow|accept|let|authori[sz]e|permit)|not (?:accept|allow|receive) (?:any )?(?:deport|migrant|"
                          r"flights|planes|military)|reject(?:ed|s)? (?:the )?(?:deportation|deportees|request|"
                          r"migrants|returns)|declined to (?:accept|receive|take))")),
     ("acceptance", caseless(r"\b(?:agreed (?:\w+ ){0,4}?to (?:accept|receive|take|allow)|agrees to (?:accept|receive|take)|"
-                            r"will (?:accept|receive|take back)|would (?:accept|receive|take back)|accepted (?:the )?(?:return|"
+                            r"(?:will|would) (?:[\w-]+,? ){0,5}?(?:accept|receive|take back|take in)|obligation\w* (?:\w+ ){0,4}"
+                            r"to take back|accepted (?:the )?(?:return|"
                             r"deport|flights|migrants|repatriation)|welcomed back|ready to (?:receive|accept|take back)|"
-                            r"willing to (?:receive|accept|take)|"
+                            r"(?:willing|prepared) to (?:receive|accept|take)|(?:ready|willing|prepared) to take (?:\w+ )?back|"
                             r"sent (?:its|their) (?:own )?(?:presidential )?(?:plane|aircraft|jets?))")),
 ]
 
@@ -322,7 +339,8 @@ def _stems(words: str) -> CaselessPattern:
 RESPONSE_ANY = _stems("refus reject deny denie denied protest condemn denounc object critici outrage summon demand "
                       "disregard degrading unacceptabl humiliat complain accept receiv take welcom ready willing "
                       "back revers relent cave u-turn climbed changed agree only condition provided long treated "
-                      "civilian handcuff military longer suspend halt stop won't wouldn't not sent")
+                      "civilian handcuff military longer suspend halt stop won't wouldn't not sent concern lodg "
+                      "categoric strongly firmly flatly retreat capitulat gave gives ended overcome obligation prepared")
 
 
 def code_diplomatic_response(f: SentenceFeatures, ctx: Context) -> list[dict]:
@@ -470,7 +488,7 @@ MEASURE_STATUS = [
     ("lifted", caseless(r"\b(?:lifted|lifts|dropped|rescinded|revoked|called off|withdrew|withdrawn|backed off|"
                         r"suspended the|paused|held in reserve|will not be (?:imposed|applied)|would not be|removed|"
                         r"averted)\b")),
-    ("threatened", caseless(r"\b(?:threat\w*|warn\w*|could (?:impose|face|slap)|would (?:impose|slap|face)|vow\w*|"
+    ("threatened", caseless(r"\b(?:threat\w*|warn\w*|could (?:impose|face|slap)|would (?:impose|slap|face|order|levy)|vow\w*|"
                             r"if\b|unless|menac\w*|ultimatum|prepared to|raise (?:them )?to)\b")),
     ("imposed", caseless(r"\b(?:impos\w+|announc\w+|order\w*|slapp\w+|levied|placed|put|ordered|authori[sz]ed|"
                          r"implement\w*|will (?:apply|take effect)|effective|retaliat\w+|hit)\b")),
@@ -663,7 +681,8 @@ EXEC_NOUN = caseless(r"\b(?:executive orders?|presidential (?:memorand\w+|procla
 EXEC_STATUS = [
     ("announced", caseless(r"\b(?:will|would|to) (?:sign|declare|issue|invoke|unveil)\b")),
     ("blocked", caseless(r"\b(?:judge|court|justices?)\b.{0,80}\b(?:block\w*|halt\w*|enjoin\w*|barr\w*|struck down|"
-                         r"strikes down|paus\w*|stay\w*|ordered (?:the )?(?:\w+ )?(?:planes?|flights?|administration)"
+                         r"strikes down|paus\w*|stay\w*|(?:injunction|restraining order)s? (?:against|on|barring|blocking)|"
+                         r"ordered (?:the )?(?:\w+ )?(?:planes?|flights?|administration)"
                          r".{0,30}(?:turn around|return|halt|stop)|ruled)\b|\bblocked by (?:a )?(?:federal )?"
                          r"(?:judge|court)")),
     ("signed", caseless(r"\b(?:signed|signs|issued|proclaimed|declared|invoked|invokes|enacted)\b")),
@@ -684,8 +703,9 @@ def code_executive_action(f: SentenceFeatures, ctx: Context) -> list[dict]:
     if status == "announced" and isearch(r"\bdirects?\b", f.text) and re.search(r"\bbeds\b", f.text):
         return []  # "the memorandum directs ... 30,000 beds": the record is the detention it orders
     if not (f.deport_context or isearch(r"border|immigra|emergency|Alien Enemies|refugee|asylum|birthright|"
-                                          r"citizenship|planes|flights", f.text)):
-        return []
+                                          r"citizenship|planes|flights", f.text)
+            or (ctx.article_deport and noun and isearch(r"\bthe (?:\w+ )?$", f.text[:noun.start()]))):
+        return []  # (an article about removals may go on about "the proclamation" it named before)
     if noun and noun.group(0).lower().startswith("memorand") and len(_unique(f.countries)) >= 2:
         return []  # a memorandum between two countries is an agreement
     actor = next((h.iso3 for h in f.countries if f.role(h) not in ("destination", "people")), None) or ctx.deporter or US
@@ -734,7 +754,8 @@ stop will not would not sent send deal accord pact arrangement memorand mou trea
 propos host hous admit jail serve return repatriat bridge tariff duties levies visa ban sanction freez aid customs
 retaliat punitive consequences restriction detention detain camp facilit center centre prison cecot staging hotel shelter tent
 beds held hold troops soldiers marines service guard active-duty personnel armed military executive presidential
-proclamation emergency decision decree alien judge court
+proclamation emergency decision decree alien judge court concern lodg categoric strongly firmly flatly retreat
+capitulat gave gives ended overcome obligation prepared authori permit injunction
 """
 ANY_TRIGGER = caseless(r"\b" + _trie_pattern(sorted(set(_TRIGGER_STEMS.split()) | {"will not", "would not"}))
                        + r"|n't")

@@ -30,9 +30,12 @@ def _ends_sentence(body: str, dot: int, next_word: str) -> bool:
         return True
     word_start = body.rfind(" ", 0, dot) + 1
     word = body[word_start:dot].lstrip("\"“‘(").lower()
-    # "U.S." and a lone letter (an initial, "John F. Kennedy", or the platform: "a post on X.")
-    if word in ("u.s", "u.k") or word.endswith(".s") or (len(word) == 1 and word.isalpha()):
+    if word in ("u.s", "u.k") or word.endswith(".s"):
         return next_word in _SENTENCE_OPENERS
+    if len(word) == 1 and word.isalpha():
+        # an initial follows a name ("John F. Kennedy"); "a post on X." ends a sentence
+        previous = body[:word_start].rstrip().rsplit(" ", 1)[-1]
+        return not previous[:1].isupper() or next_word in _SENTENCE_OPENERS
     return word not in _ABBREVIATIONS
 
 
