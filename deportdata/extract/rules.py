@@ -85,7 +85,9 @@ DEPORTING_VERB = caseless(r"^\W*(?:has |have |had )?(?:deported|expelled|repatri
                           r"returned|removed)\b")
 
 
-def _deporter(f: SentenceFeatures, ctx: Context) -> str | None:
+def _deporter(f: SentenceFeatures, ctx: Context, agency_before: int | None = None) -> str | None:
+    """The country removals come from: an origin, a country that deports, the US if named, the
+    agency whose flight it is ("a Home Office charter flight"), else the article's."""
     for h in f.countries:
         if f.role(h) == "origin":
             return h.iso3
@@ -94,6 +96,11 @@ def _deporter(f: SentenceFeatures, ctx: Context) -> str | None:
             return h.iso3
     if any(h.iso3 == US for h in f.countries):
         return US
+    if agency_before is not None:
+        agency = next((h.iso3 for h in f.countries if h.kind == "agency" and 0 <= agency_before - h.end <= 25
+                       and re.fullmatch(r"[\w\s'’-]*", f.text[h.end:agency_before])), None)
+        if agency:
+            return agency
     return ctx.deporter
 
 
@@ -156,6 +163,8 @@ FOLLOW_UP_NP = caseless(r"^\W*(?:the|these|those|both|all|it|they)\b(?:\s+[\w-]+
 # "is expected to land", "will depart": a landing or departure verb that is still to come
 EXPECTED_MOVE = caseless(r"\b(?:(?:is|are|was|were) (?:expected|scheduled|due|set) to|will|would) (?:land|arrive|touch "
                          r"down|depart|leave|take off)\b")
+NOT_BY_AIR = caseless(r"\b(?:boats?|dinghies|ships?|ferry|ferries|buses|on foot|by (?:road|bus|land|sea)|overland|"
+                     r"border crossings?)\b")
 # people who arrived or were flown, or anyone deported who "landed" (a landing is a flight's)
 PEOPLE_LANDED = caseless(rf"\b(?:{PEOPLE_NOUNS}|deportees)\b.{{0,60}}\b(?:landed|arrived|were flown)\b|"
                          r"\bdeported\b.{0,60}\blanded\b")
@@ -179,7 +188,8 @@ def _destination(f: SentenceFeatures, deporter: str | None, ctx: Context, after:
     for place in places:
         if f.role(place) == "destination" and place.iso3 != deporter and not _transit(f, place):
             return place.iso3, place.location
-    candidates = [h for h in _unique(f.countries) if h.iso3 != deporter and not _transit(f, h)]
+    # every mention, not one per country: "men from South Sudan ... landed in Juba, South Sudan"
+    candidates = [h for h in f.countries if h.iso3 != deporter and not _transit(f, h)]
     for role in ("destination", "people", ""):
         for h in candidates:
             if f.role(h) == role:
@@ -228,7 +238,7 @@ def code_removal_flight(f: SentenceFeatures, ctx: Context) -> list[dict]:
         return []
     noun = FLIGHT_NOUN.search(f.text) or re.search(r"\bto fly\b|\bbe flown\b", f.text)
     anaphoric = ANAPHORIC_FLIGHT.search(f.text) and ctx.last_was_flight
-    people_landed = None if noun or anaphoric else PEOPLE_LANDED.search(f.text)
+    people_landed = None if noun or anaphoric or NOT_BY_AIR.search(f.text) else PEOPLE_LANDED.search(f.text)
     if not (noun or anaphoric or people_landed):
         return []
     if noun and isearch(r"\b(?:if|unless|whether|until)\b[^,;]*$", f.text[:noun.start()]):
@@ -264,7 +274,7 @@ def code_removal_flight(f: SentenceFeatures, ctx: Context) -> list[dict]:
             return []  # a government saying it would not allow flights is a diplomatic response (rule 2)
         if not (SPECIFIC_FLIGHT.search(f.text) or anaphoric or REFUSAL_ACT.search(f.text)):
             return []  # "refuse military flights" in general is a stated position, not a flight
-    deporter = _deporter(f, ctx) or US
+    deporter = _deporter(f, ctx, agency_before=noun.start() if noun else None) or US
     trigger = FLIGHT_STATUS_PATTERN[status].search(f.text) if status in FLIGHT_STATUS_PATTERN else None
     definite = bool(anaphoric or FOLLOW_UP_NP.search(f.text))
     partner, location = _destination(f, deporter, ctx, after=trigger.start() if trigger else 0, anaphoric=definite)
@@ -430,24 +440,28 @@ def code_agreement(f: SentenceFeatures, ctx: Context) -> list[dict]:
     # unless it is where the people come from ("migrants deported from the United States under a deal")
     owners = [next((h for h in reversed(hits) if noun.start() - 28 <= h.end <= noun.start()
                     and f.role(h) not in ("origin", "people")), None) for noun in nouns]
-    windows: list[tuple[int, int, int, CountryHit | None]] = []
+    windows: list[tuple[int, int, int, CountryHit | None, bool]] = []
     for i, noun in enumerate(nouns):
         begin = owners[i].start if owners[i] else (nouns[i - 1].end() if i else 0)
+        # the deporting party may come just before the owner ("Britain's Rwanda plan", "the UK-Rwanda deal")
+        lead = next((h for h in hits if owners[i] and h.end <= begin and re.fullmatch(r"(?:['’]s)?\s*[-–/]?\s*",
+                                                                                      f.text[h.end:begin])), None)
         end = len(f.text)
         if i + 1 < len(nouns):  # stop before the next arrangement and the country owning it
             end = min(nouns[i + 1].start(), owners[i + 1].start if owners[i + 1] else len(f.text))
-        windows.append((begin, noun.start(), end, owners[i]))
+        windows.append((lead.start if lead else begin, noun.start(), end, owners[i], bool(lead)))
     if not windows and receive:
-        windows.append((0, 0, len(f.text), None))
+        windows.append((0, 0, len(f.text), None, False))
     records: list[dict] = []
-    for begin, noun_start, end, owner in windows:
+    for begin, noun_start, end, owner, led in windows:
         text = f.text[begin:end]
         named_arrangement = owner is not None and owner.end >= noun_start - 2  # "the Rwanda scheme"
         if not (f.deport_context or ctx.recent_deport or RECEIVE_DEPORTEES.search(text) or named_arrangement):
             continue
         if isearch(r"\breceive (?:a|the|its|\w+ more)? ?(?:\w+ )?(?:flights?|planes?)\b", text):
             continue  # receiving a flight is the flight itself
-        if f.text[noun_start:noun_start + 4].lower() == "plan" and not RECEIVE_DEPORTEES.search(text) \
+        if f.text[noun_start:noun_start + 4].lower() == "plan" and not (named_arrangement and ctx.article_deport) \
+                and not RECEIVE_DEPORTEES.search(text) \
                 and not isearch(r"\bplan to (?:send|deport|transfer|fly)", text):
             continue
         status = next((name for name, pattern in AGREEMENT_STATUS if pattern.search(text)), None)
@@ -458,10 +472,14 @@ def code_agreement(f: SentenceFeatures, ctx: Context) -> list[dict]:
             others = f.fallback_countries()
         deporter_here = deporter if any(h.iso3 == deporter for h in hits if begin <= h.start < end) \
             or not owner else None
+        receiver = owner.iso3 if led else None  # "the UK-Rwanda plan": the second party receives
         if named_arrangement and owner.kind == "name":
-            owner, others = None, [owner, *others]  # "the Rwanda scheme": Rwanda receives
+            receiver = owner.iso3  # "the Rwanda scheme": Rwanda receives
+            owner, others = None, [owner, *others]
             deporter_here = deporter_here if deporter_here in {h.iso3 for h in others} else None
         for pair in _agreement_pairs(owner, others, deporter_here, f):
+            if pair[0] == receiver:
+                pair = (pair[1], pair[0])
             if any({r["actor_country"], r["partner_country"]} == set(pair) for r in records):
                 continue
             people, qualifier = _people(f, None)
