@@ -100,7 +100,14 @@ class SentenceFeatures:
     def date(self) -> EventDate:
         if not _ANY_DATE.search(self.text):
             return UNKNOWN
-        dates = find_dates(self.text, self.published, future_before=_FUTURE_BEFORE_DATE)
+        # "CARACAS, March 25 (Reuters) -" dates the filing, not the event, and anchors the story's "on Monday"
+        dateline = _DATELINE.match(self.text)
+        text, reference = self.text, self.published
+        if dateline:
+            filed = [d.value for d in find_dates(self.text[:dateline.end()], self.published)]
+            reference = filed[0].date if filed and filed[0].precision == "day" else reference
+            text = " " * dateline.end() + self.text[dateline.end():]
+        dates = find_dates(text, reference, future_before=_FUTURE_BEFORE_DATE)
         known = [d.value for d in dates if d.value.precision != "unknown"]
         return known[0] if known else (dates[0].value if dates else UNKNOWN)
 
@@ -211,9 +218,12 @@ def clause_spans(text: str) -> list[tuple[int, int]]:
 
 
 _FUTURE_BEFORE_DATE = caseless(r"\b(?:will|is (?:scheduled|set|expected|due) to|are (?:scheduled|set|expected|due) to|"
-                               r"is expected|are expected|next|upcoming)\b.{0,110}$")
+                               r"is expected|are expected|next|upcoming)\b"
+                               # "will accept ..., the White House said on Sunday": the date is the saying's
+                               r"(?!.*\b(?:said|says|announced|told|confirmed|reported|stated|wrote|posted)\b).{0,110}$")
 
 
+_DATELINE = re.compile(r"^\W*[A-ZÀ-Ý][A-ZÀ-Ý .'/-]{2,}(?:,[^()]{0,40}?)?\s*\([A-Z][A-Za-z]{1,12}\)\s*[-—–]+\s*")
 _TOKEN = re.compile(r"[\w’'-]+")
 _LIST_JOINER = re.compile(r"\s*(?:,|and|, and|or)\s*")
 _ANY_NUMBER = caseless(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|twenty|thirty|"

@@ -50,7 +50,8 @@ DEPLOYMENT_WORDS = _gate("troops soldiers marines guard guardsmen personnel forc
 EXECUTIVE_WORDS = _gate("executive proclamation proclamations memorandum memoranda emergency decree decrees decisions "
                         "judge judges court courts enemies actions orders order")
 MEASURE_WORDS = _gate("tariff tariffs duties levies visa visas ban bans banned sanction sanctions sanctioned assets aid "
-                      "customs retaliation retaliate retaliatory consequences punitive restrictions")
+                      "customs retaliation retaliate retaliatory consequences punitive restrictions license licence licenses "
+                      "licences")
 DETENTION_WORDS = _gate("detention detained detain camp camps facility facilities center centers centre centres prison "
                         "prisons jail jails cecot hotel hotels shelter shelters tent tents beds bed held hold holding "
                         "housed house base site compound mega-prison staging")
@@ -333,7 +334,7 @@ RESPONSE_STATUS = [
                          r"flights|planes|military)|reject(?:ed|s)? (?:the )?(?:deportation|deportees|request|"
                          r"migrants|returns)|declined to (?:accept|receive|take))")),
     ("acceptance", caseless(r"\b(?:agreed (?:\w+ ){0,4}?to (?:accept|receive|take|allow)|agrees to (?:accept|receive|take)|"
-                            r"(?:will|would) (?:[\w-]+,? ){0,5}?(?:accept|receive|take back|take in)|obligation\w* (?:\w+ ){0,4}"
+                            r"(?:will|would) (?:[\w-]+,? ){0,5}?(?:accept\w*|receiv\w*|take back|take in)|obligation\w* (?:\w+ ){0,4}"
                             r"to take back|accepted (?:the )?(?:return|"
                             r"deport|flights|migrants|repatriation)|welcomed back|ready to (?:receive|accept|take back)|"
                             r"(?:willing|prepared) to (?:receive|accept|take)|(?:ready|willing|prepared) to take (?:\w+ )?back|"
@@ -369,7 +370,8 @@ def code_diplomatic_response(f: SentenceFeatures, ctx: Context) -> list[dict]:
     if not responders:
         return []
     trigger = next(p for name, p in RESPONSE_STATUS if name == status).search(f.text)
-    if isearch(r"\b(?:opposition|critics|activists|rights groups|lawmakers|protesters|demonstrators|unions?)\b",
+    if isearch(r"\b(?:opposition|critics|activists|rights groups|lawmakers|protesters|demonstrators|unions?|relatives|"
+               r"supporters|crowds|residents|students|church(?:es)?)\b",
                  f.text[:trigger.start()]):
         return []  # not a government's position
     # the responding governments are the countries named before the verb (coordinated subjects);
@@ -456,7 +458,11 @@ def code_agreement(f: SentenceFeatures, ctx: Context) -> list[dict]:
     for begin, noun_start, end, owner, led in windows:
         text = f.text[begin:end]
         named_arrangement = owner is not None and owner.end >= noun_start - 2  # "the Rwanda scheme"
-        if not (f.deport_context or ctx.recent_deport or RECEIVE_DEPORTEES.search(text) or named_arrangement):
+        # in an article about removals, a deal about "the Venezuelans" or "the flights" is one
+        about_removals = ctx.article_deport and (any(f.role(h) == "people" for h in f.countries)
+                                                 or FLIGHT_NOUN.search(text))
+        if not (f.deport_context or ctx.recent_deport or about_removals or RECEIVE_DEPORTEES.search(text)
+                or named_arrangement):
             continue
         if isearch(r"\breceive (?:a|the|its|\w+ more)? ?(?:\w+ )?(?:flights?|planes?)\b", text):
             continue  # receiving a flight is the flight itself
@@ -498,6 +504,7 @@ MEASURES = [
                                r"revoked)")),
     ("travel_ban", caseless(r"\b(?:travel|entry) (?:bans?|restrictions?)\b|\bban on (?:\w+ ){0,2}(?:travel|entry)\b|\bbanned from (?:entering|travel)")),
     ("financial_sanction", caseless(r"\b(?:financial|banking|treasury|economic) sanctions?\b|\bfreez\w+ (?:\w+ )?assets\b|"
+                                    r"\b(?:revok|revers|cancel|withdr|rescind)\w* (?:\w+ ){0,3}licen[cs]es?\b|"
                                     r"\bsanctions? on (?:\w+ ){0,3}(?:banks|finances|remittances)")),
     ("other", caseless(r"\bsanctions?\b|\bcut (?:off )?aid\b|\bsuspend\w* (?:\w+ )?aid\b|\bcustoms inspections\b|"
                        r"\bretaliat\w+|\bpunitive measures\b|\bconsequences\b")),
@@ -514,7 +521,7 @@ MEASURE_STATUS = [
 
 
 MEASURE_ANY = _stems("tariff duties levies visa ban sanction freez aid customs retaliat punitive consequences "
-                     "restriction")
+                     "restriction licen")
 
 
 _GENERIC_MEASURE = caseless(r"retaliat|punitive|consequences")
@@ -554,7 +561,7 @@ def code_coercive_measure(f: SentenceFeatures, ctx: Context) -> list[dict]:
     for _, start, end in found:
         rest = _blank(rest, start, end)
     status = next((name for name, pattern in MEASURE_STATUS if pattern.search(rest)), None)
-    if status is None and any(imatch(r"(?:suspend|revoke|stop|halt|restrict)", f.text[s:e])
+    if status is None and any(imatch(r"(?:suspend|revok|revers|cancel|withdr|rescind|stop|halt|restrict)", f.text[s:e])
                               for _, s, e in found):
         status = "imposed"
     if status is None:
@@ -773,7 +780,7 @@ propos host hous admit jail serve return repatriat bridge tariff duties levies v
 retaliat punitive consequences restriction detention detain camp facilit center centre prison cecot staging hotel shelter tent
 beds held hold troops soldiers marines service guard active-duty personnel armed military executive presidential
 proclamation emergency decision decree alien judge court concern lodg categoric strongly firmly flatly retreat
-capitulat gave gives ended overcome obligation prepared authori permit injunction
+capitulat gave gives ended overcome obligation prepared authori permit injunction licen
 """
 ANY_TRIGGER = caseless(r"\b" + _trie_pattern(sorted(set(_TRIGGER_STEMS.split()) | {"will not", "would not"}))
                        + r"|n't")
