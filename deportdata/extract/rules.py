@@ -307,7 +307,7 @@ def code_removal_flight(f: SentenceFeatures, ctx: Context) -> list[dict]:
 # --- diplomatic_response ----------------------------------------------------------------------
 
 RESPONSE_STATUS = [
-    ("reversal", caseless(r"\b(?:backed down|backs down|back down|reversed (?:course|itself|its|his|her)|reverses|"
+    ("reversal", caseless(r"\b(?:back(?:ed|s|ing)? down|reversed (?:course|itself|its|his|her)|reverses|"
                           r"relented|caved|u-turn|climbed down|changed course|backtracked|later agreed|eventually agreed|retreated|"
                           r"capitulated|gave in|gives in|ended (?:a|the) (?:\w+ ){0,3}(?:standoff|stand-off|impasse|row)|"
                           r"overcome the impasse|"
@@ -320,7 +320,9 @@ RESPONSE_STATUS = [
                             r"(?:civilian|commercial) (?:planes?|flights?|aircraft) only|without handcuffs|"
                             r"and not on military)")),
     ("protest", caseless(r"\b(?:protest(?:ed|s|ing)?|condemn(?:ed|s|ing)?|denounc(?:ed|es|ing)|object(?:ed|s)|"
-                         r"(?:conveyed|expressed|voiced|raised|registered)\W+(?:\w+\W+){0,2}concerns?\b|lodged (?:a|an) (?:\w+ )?"
+                         r"(?:conveyed|expressed|voiced|raised|registered)\W+(?:\w+\W+){0,2}concerns?\b|"
+                         r"(?:reconsider|review|end|suspend|cut)\w* (?:its |their |our )?(?:\w+ )?(?:co-?operation|ties|"
+                         r"relations) with|lodged (?:a|an) (?:\w+ )?"
                          r"(?:protest|complaint)|(?:categorically|strongly|firmly|flatly) rejected|"
                          r"criticiz(?:ed|es)|criticis(?:ed|es)|outrage[ds]?|summon(?:ed|s) (?:the )?\S* ?ambassador|"
                          r"demand(?:ed|s) (?:an )?explanations?|flagrant disregard|degrading|called (?:it|the treatment) "
@@ -328,7 +330,7 @@ RESPONSE_STATUS = [
                          r"treatment|(?:energetic|strong|firm|categorical) rejection)\b")),
     ("refusal", caseless(r"\b(?:(?:suspend|halt|stopp?)(?:ed|s)? (?:\w+ )?(?:repatriation|deportation|return) flights|"
                          r"deny (?:the )?entry|denied (?:the )?entry|denied (?:a|the) request|no longer (?:accept|"
-                         r"allow|receive|take)|refus(?:ed|es|e) to (?:accept|allow|receive|take|let|admit|land)|(?:would|will) not "
+                         r"allow|receive|take)|(?<!was )(?<!were )(?<!been )refus(?:ed|es|e) (?:\w+ ){0,3}?to (?:accept|allow|receive|take|let|admit|land)|(?:would|will) not "
                          r"(?:allow|accept|receive|let|take|authori[sz]e|permit|admit)|won't (?:allow|accept|receive|let|"
                          r"take|authori[sz]e|permit)|wouldn't (?:allow|accept|let|authori[sz]e|permit)|not (?:accept|allow|receive) (?:any )?(?:deport|migrant|"
                          r"flights|planes|military)|reject(?:ed|s)? (?:the )?(?:deportation|deportees|request|"
@@ -405,6 +407,7 @@ AGREEMENT_STATUS = [
     ("proposed", caseless(r"\b(?:propos\w+|offered|offers?|floated|suggested|plans? to send|would send|pitched|"
                           r"(?:has |have )?asked|requested|urged)\b")),
 ]
+NOT_SIGNED = caseless(r"\b(?:not|never|no|refused to|declined to) (?:[\w-]+,? ){0,3}?(?:sign|agree)\w*")
 RECEIVE_DEPORTEES = caseless(r"\b(?:return|repatriation|deportation) of (?:\w+ )?(?:nationals|citizens|migrants)\b|"
                              r"\b(?:accept|receiv|take|taking|host|hous|admit|jail|serve as)\w*\b.{0,60}\b(?:third[- ]country|"
                              r"non-citizens|nationals of other|other nationalities|any nationality|from other (?:countries|"
@@ -471,8 +474,8 @@ def code_agreement(f: SentenceFeatures, ctx: Context) -> list[dict]:
                 and not isearch(r"\bplan to (?:send|deport|transfer|fly)", text):
             continue
         status = next((name for name, pattern in AGREEMENT_STATUS if pattern.search(text)), None)
-        if status is None:
-            continue
+        if status is None or (status == "signed" and NOT_SIGNED.search(text)):
+            continue  # "had not signed, and would not sign, a safe third country agreement"
         others = [h for h in hits if begin <= h.start < end and h is not owner]
         if not others and not owner:
             others = f.fallback_countries()
@@ -554,7 +557,8 @@ def code_coercive_measure(f: SentenceFeatures, ctx: Context) -> list[dict]:
         return []
     if len(found) > 1:  # "tariffs in retaliation": the generic word describes the named measure
         found = [m for m in found if not (m[0] == "other" and _GENERIC_MEASURE.match(f.text[m[1]:]))]
-    if isearch(r"\b(?:steel|aluminum|aluminium|chips|semiconductor|autos?|lumber|dairy|reciprocal)\b", f.text) \
+    if isearch(r"\b(?:steel|aluminum|aluminium|chips|semiconductor|autos?|lumber|dairy|reciprocal|fentanyl|drugs|"
+               r"trade deficits?)\b", f.text) \
             and not f.deport_context:
         return []
     rest = f.text
@@ -666,6 +670,11 @@ DEPLOY_PLANNED = caseless(r"\b(?:will|would|intends?|plans?|planning|to send|to 
                           r"expected to|considering|proposed)\b")
 
 
+# aircraft assigned "to fly deportees" or "for deportation flights" serve removals, wherever they are
+REMOVAL_MISSION = caseless(r"\bto (?:fly|carry|transport|deport|remove) (?:\w+ )?(?:deportees|migrants|detainees)|"
+                           r"\bfor (?:deportation|removal) (?:flights|missions)|\bdeportation missions")
+
+
 def code_military_deployment(f: SentenceFeatures, ctx: Context) -> list[dict]:
     if not f.words & DEPLOYMENT_WORDS:
         return []
@@ -686,8 +695,8 @@ def code_military_deployment(f: SentenceFeatures, ctx: Context) -> list[dict]:
         out.append(_record("military_deployment", status, f, actor, None,
                            people_count=int(people) if people else None,
                            people_qualifier=qualifier if people else None))
-    elif military_aircraft and to_border and not carrying and isearch(
-            r"\b(?:moved|mov\w+ to|deploy\w*|stationed|staged|positioned|sent|dispatched)\b", f.text) \
+    elif military_aircraft and (to_border or REMOVAL_MISSION.search(f.text)) and not carrying and isearch(
+            r"\b(?:moved|mov\w+ to|deploy\w*|stationed|staged|positioned|sent|dispatched|assigned)\b", f.text) \
             and not isearch(r"\bnot on military\b", f.text):
         planes = sum(c.value for c in f.counted if c.noun_class == "flights") + len(
             re.findall(r"\ban? (?:C-17|C-130|KC-135|C-5|C-40)\b", f.text)) or None
