@@ -14,7 +14,7 @@ from deportdata.extract.numbers import find_counts
 
 PEOPLE_NOUNS = (r"migrants?|deportees?|people|persons?|individuals|nationals|citizens|immigrants?|passengers|members|"
                 r"detainees?|returnees?|men|women|children|minors|families|aliens|prisoners|inmates|"
-                r"gang members|criminals|asylum[- ]seekers|refugees|foreigners|residents|travell?ers|evacuees")
+                r"gang members|criminals|offenders|convicts|asylum[- ]seekers|refugees|foreigners|residents|travell?ers|evacuees")
 TROOP_NOUNS = r"troops|soldiers|marines|service ?members|guardsmen|guard members|personnel|military police"
 CREW_NOUNS = r"crew|crew members|agents|officers|guards|escorts|officials|staff|pilots|flight attendants|medics"
 FLIGHT_NOUNS = (r"flights?|planes?|aircraft|airplanes?|aeroplanes?|jets?|airliners?|C-17s?|C-130s?|"
@@ -51,15 +51,18 @@ _DEST_CUE = caseless(r"(?:\bto|\binto|\bin|\bfor|\bbound for|\bback to|\btoward|
 # from Mexico"), but the people's origin after a people noun ("five men from Vietnam").
 _ORIGIN_CUE = caseless(r"(?:\b(?:deport\w*|flights?|planes?|aircraft|jets?|charters?|removed|expelled|returned|"
                        r"departed|took off|left|sent back|flown|arriv\w+|came|coming)\b[^,;.]{0,20}\bfrom|"
-                       r"\bout of|\bleft)(?: the)?\s*$")
+                       r"\bout of|\bleft|\b(?:removed|deported|expelled|returned|sent) by)(?: the)?\s*$")
 # (a region the gazetteer does not list may come first: "mostly from Central Asia and India")
-_PEOPLE_FROM_CUE = caseless(rf"(?:{PEOPLE_NOUNS}|deportees)\b[^;.]{{0,30}}\bfrom(?: the)?(?: [\w-]+){{0,2}}?(?:,| and| or)?\s*$")
+# ("migrants deported from the United States" name where they were removed from: an origin)
+_PEOPLE_FROM_CUE = caseless(rf"(?:{PEOPLE_NOUNS}|deportees)\b[^;.]{{0,30}}(?<!deported )(?<!expelled )(?<!removed )"
+                            rf"(?<!returned )(?<!flown )(?<!sent )(?<!nationality )(?<!nationalities )\bfrom(?: the)?(?:(?: [\w-]+){{1,3}}?(?:,| and| or)| (?:other )?(?:countries|nations) (?:such as|including|like))?\s*$")
 # Words that put a sentence in the context of removals: stems anywhere in a word ("deport",
 # "immigra"), a few whole words; one prefix trie, so the search costs a few branches per character.
 _DEPORT_STEMS = ("deport migrant immigra asylum repatriat expel expuls returnees undocumented detainee nationals "
                  "shackle handcuff compatriots").split() + ["illegal aliens", "third-country", "third country"]
 DEPORT_RE = caseless(r"\b(?:removals?|aliens|ice|citizens|returned)\b|" + _trie_pattern(sorted(_DEPORT_STEMS)))
-FUTURE_RE = caseless(r"\b(?:will|would|plans? to|planning|planned|scheduled|expected to|set to|is to|are to|"
+FUTURE_RE = caseless(r"\b(?:will|would|plans? to|planning|planned|scheduled(?! (?:commercial |passenger |airline )?"
+                     r"(?:flights?|services?))|expected to|set to|is to|are to|"
                      r"intends? to|intend|preparing to|prepares|going to|to be deported|upcoming)\b")
 
 
@@ -108,8 +111,9 @@ class SentenceFeatures:
             reference = filed[0].date if filed and filed[0].precision == "day" else reference
             text = " " * dateline.end() + self.text[dateline.end():]
         dates = find_dates(text, reference, future_before=_FUTURE_BEFORE_DATE)
-        known = [d.value for d in dates if d.value.precision != "unknown"]
-        return known[0] if known else (dates[0].value if dates else UNKNOWN)
+        # "the second such flight since the Taliban seized power in 2021": that date is not the event's
+        known = [d.value for d in dates if d.value.precision != "unknown" and not _SINCE.search(text[:d.start])]
+        return known[0] if known else UNKNOWN
 
     @cached_property
     def aircraft(self) -> list[str]:
@@ -149,7 +153,11 @@ class SentenceFeatures:
             return "origin"
         if _DEST_CUE.search(before):
             return "destination"
-        if hit.kind == "demonym" and imatch(rf"\s+(?:[\w-]+\s+)?(?:{PEOPLE_NOUNS})\b", after):
+        if hit.kind == "demonym" and re.search(r"\b(?:an?|one)\s+$", before) and re.match(r"\s*(?:[,.;)]|and\b|or\b|who\b|"
+                                                                                     r"was\b|had\b|is\b)", after):
+            return "people"  # "Nigerians and a Gambian, had already been flown"
+        # "Bangladeshi and Peruvian nationals": the first of a list of demonyms counts people too
+        if hit.kind == "demonym" and imatch(rf"(?:\s*(?:,|and|or)\s+[\w-]+)*\s+(?:[\w-]+\s+)?(?:{PEOPLE_NOUNS})\b", after):
             return "people"
         if hit.kind == "demonym" and hit.text.endswith("s") and not re.match(r"\s*(?:military|government)", after):
             return "people"
@@ -223,6 +231,7 @@ _FUTURE_BEFORE_DATE = caseless(r"\b(?:will|is (?:scheduled|set|expected|due) to|
                                r"(?!.*\b(?:said|says|announced|told|confirmed|reported|stated|wrote|posted)\b).{0,110}$")
 
 
+_SINCE = caseless(r"\bsince\b[^,;]{0,60}$")
 _DATELINE = re.compile(r"^\W*[A-ZÀ-Ý][A-ZÀ-Ý .'/-]{2,}(?:,[^()]{0,40}?)?\s*\([A-Z][A-Za-z]{1,12}\)\s*[-—–]+\s*")
 _TOKEN = re.compile(r"[\w’'-]+")
 _LIST_JOINER = re.compile(r"\s*(?:,|and|, and|or)\s*")

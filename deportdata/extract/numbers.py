@@ -27,6 +27,7 @@ _NUMBER = (
     rf"|a\s+(?:dozen|hundred|thousand))"
 )
 _QUALIFIER = r"(?:(?P<qual>" + "|".join(sorted(QUALIFIERS, key=len, reverse=True)) + r")\s+)?"
+_YEAR = re.compile(r"\b(?:in|since|by|from|until|of|during|early|late|mid-?)\s*$", re.IGNORECASE)
 NUMBER_RE = re.compile(r"(?<![\w.,$-])" + _QUALIFIER + _NUMBER + r"(?![\w,]*\d)(?!-(?:year|month|day|week|hour))",
                        re.IGNORECASE)
 
@@ -67,8 +68,8 @@ def find_counts(text: str) -> list[Count]:
     counts = []
     for m in NUMBER_RE.finditer(text):
         value = parse_number(m.group("num"))
-        if value is None:
-            continue
+        if value is None or _YEAR.search(text, 0, m.start()) and re.fullmatch(r"(?:19|20)\d\d", m.group("num")):
+            continue  # "built in 2023 to shelter migrants": a year, not a count
         qual = QUALIFIERS.get((m.group("qual") or "").lower(), "exact")
         counts.append(Count(value, qual, m.start(), m.end()))
     return counts

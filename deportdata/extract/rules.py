@@ -82,8 +82,13 @@ def _unique(hits: list[CountryHit]) -> list[CountryHit]:
     return out
 
 
-DEPORTING_VERB = caseless(r"^\W*(?:has |have |had )?(?:deported|expelled|repatriated|deports|flew|flies|sent|"
+DEPORTING_VERB = caseless(r"^\W*(?:on \w+ |last \w+ |this \w+ |earlier this \w+ )?(?:has |have |had )?(?:deported|expelled|repatriated|deports|flew|flies|sent|"
                           r"returned|removed)\b")
+
+
+def deports(f: SentenceFeatures, hit: CountryHit) -> bool:
+    """Whether the country is the subject of a removal verb ("Germany on Friday deported")."""
+    return bool(DEPORTING_VERB.match(f.text[hit.end:hit.end + 40])) and not f.role(hit)
 
 
 def _deporter(f: SentenceFeatures, ctx: Context, agency_before: int | None = None) -> str | None:
@@ -93,7 +98,7 @@ def _deporter(f: SentenceFeatures, ctx: Context, agency_before: int | None = Non
         if f.role(h) == "origin":
             return h.iso3
     for h in f.countries:
-        if DEPORTING_VERB.match(f.text[h.end:h.end + 30]) and not f.role(h):
+        if deports(f, h):
             return h.iso3
     if any(h.iso3 == US for h in f.countries):
         return US
@@ -153,7 +158,8 @@ FLIGHT_STATUS = [
     ("departed", caseless(r"\b(?:departed|departs|took off|takes off|left|leaves|on (?:its|their|the) way|en route|"
                           r"headed (?:to|for|back)|heading (?:to|for|back)|bound for|sent|carrying|"
                           r"transporting|with destination)\b")),
-    ("planned", caseless(r"\b(?:will|would|plans?|planning|planned|scheduled|expected|set to|is to|are to|on standby|"
+    ("planned", caseless(r"\b(?:will|would|plans?|planning|planned|scheduled(?! (?:commercial |passenger |airline )?"
+                         r"(?:flights?|services?))|expected|set to|is to|are to|on standby|"
                          r"preparing|intends?|upcoming|to be deported)\b")),
 ]
 FLIGHT_STATUS_PATTERN = dict(FLIGHT_STATUS)
@@ -242,7 +248,7 @@ def code_removal_flight(f: SentenceFeatures, ctx: Context) -> list[dict]:
     people_landed = None if noun or anaphoric or NOT_BY_AIR.search(f.text) else PEOPLE_LANDED.search(f.text)
     if not (noun or anaphoric or people_landed):
         return []
-    if noun and isearch(r"\b(?:if|unless|whether|until)\b[^,;]*$", f.text[:noun.start()]):
+    if noun and isearch(r"\b(?:if|unless|whether)\b[^,;]*$", f.text[:noun.start()]):
         return []  # "tariffs if Colombia does not accept the flights": a condition, not a flight
     status = next((name for name, pattern in FLIGHT_STATUS if pattern.search(f.text)), "unknown")
     expected = EXPECTED_MOVE.search(f.text) if status in ("landed", "departed") else None
@@ -313,7 +319,7 @@ RESPONSE_STATUS = [
                           r"overcome the impasse|"
                           r"agreed .{0,40}after (?:initially |first )?(?:refus|reject|block))")),
     ("conditions", caseless(r"\b(?:only (?:accept|allow|receive|take)|on (?:the )?condition(?! of anonymity)|provided that|"
-                            r"as long as|(?:receiv|accept|tak)\w* (?:\w+ ){0,3}(?:in|on|aboard) (?:civilian|commercial) "
+                            r"as long as|(?:receiv|accept|tak)\w* (?:\w+\W+){0,3}(?:in|on|aboard) (?:civilian|commercial) "
                             r"(?:planes?|flights?|aircraft)|"
                             r"under (?:certain )?conditions|must be treated|only if|insisted? (?:that )?"
                             r"(?:deportees|migrants|they) (?:be|are|travel)|only on (?:civilian|commercial)|"
@@ -423,8 +429,10 @@ def _agreement_pairs(owner: CountryHit | None, others: list[CountryHit], deporte
     codes = [h.iso3 for h in parties]
     if deporter and deporter in codes and len(codes) >= 2:
         return [(deporter, c) for c in codes if c != deporter]
-    if len(codes) >= 2:
-        return [(codes[0], codes[1])]
+    if len(codes) >= 2:  # the deporting party is the one named first that is not "with" the other
+        ordered = sorted(parties, key=lambda h: (bool(isearch(r"\bwith (?:the )?$", f.text[max(0, h.start - 9):h.start])),
+                                                 h.start))
+        return [(ordered[0].iso3, ordered[1].iso3)]
     if len(codes) == 1 and deporter and codes[0] != deporter:
         return [(deporter, codes[0])]
     if len(codes) == 1 and not deporter and codes[0] != US:
@@ -457,6 +465,8 @@ def code_agreement(f: SentenceFeatures, ctx: Context) -> list[dict]:
         windows.append((lead.start if lead else begin, noun.start(), end, owners[i], bool(lead)))
     if not windows and receive:
         windows.append((0, 0, len(f.text), None, False))
+    if len(windows) == 1:  # one arrangement: the whole sentence names its parties ("Britain is negotiating with ...")
+        windows[0] = (0, *windows[0][1:])
     records: list[dict] = []
     for begin, noun_start, end, owner, led in windows:
         text = f.text[begin:end]
@@ -473,7 +483,9 @@ def code_agreement(f: SentenceFeatures, ctx: Context) -> list[dict]:
                 and not RECEIVE_DEPORTEES.search(text) \
                 and not isearch(r"\bplan to (?:send|deport|transfer|fly)", text):
             continue
-        status = next((name for name, pattern in AGREEMENT_STATUS if pattern.search(text)), None)
+        # one arrangement: its status may come before the country that owns it ("talks with ... Kabul on an arrangement")
+        status_text = f.text[:end] if len(windows) == 1 else text
+        status = next((name for name, pattern in AGREEMENT_STATUS if pattern.search(status_text)), None)
         if status is None or (status == "signed" and NOT_SIGNED.search(text)):
             continue  # "had not signed, and would not sign, a safe third country agreement"
         others = [h for h in hits if begin <= h.start < end and h is not owner]
