@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install clean-cache dictionary serve collect bench
+.PHONY: run test install clean-cache dictionary serve collect bench eval-dev
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ collect: $(STAMP)
 SIZES ?= 1000 10000 100000
 bench: $(STAMP)
 	$(BIN)/python -m bench.run --sizes $(SIZES)
+
+eval-dev: $(STAMP)
+	$(BIN)/python eval/score_dev.py --misses
 
 dictionary: $(STAMP)
 	$(BIN)/python -m schemas.dictionary > docs/data-dictionary.md

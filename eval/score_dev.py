@@ -1,0 +1,63 @@
+"""Build a release from eval/dev/raw in a temporary folder and score it against eval/dev/gold.jsonl
+with the shared scorer (../shared/eval/score.py). Usage: python -m eval.score_dev [--misses]"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+import tempfile
+from pathlib import Path
+
+from deportdata import stages
+from deportdata.release import candidate_version, latest_release
+
+DEV = Path(__file__).resolve().parent / "dev"
+SCORER = Path(__file__).resolve().parents[2] / "shared" / "eval" / "score.py"
+
+
+def build_release(raw: Path, base: Path) -> Path:
+    """The pipeline's stages without Prefect; returns the release's descriptor."""
+    ws = stages.Workspace(raw=raw, processed=base / "processed", cache=base / "cache")
+    manifest = stages.scan_raw(ws.raw)
+    for batch in stages.batches(stages.pending_files(manifest, ws), 4):
+        stages.ingest_batch(batch, ws)
+    stages.extract_batch(stages.pending_extraction(ws), ws)
+    stages.compact_segments(ws, 4)
+    stages.assemble(manifest, ws)
+    stages.validate_run(ws)
+    version = candidate_version(latest_release(ws.processed))
+    stages.dedupe_run(ws, version)
+    result = stages.publish_run(ws, version)
+    return Path(result.folder) / "datapackage.json"
+
+
+def load_scorer(path: Path = SCORER):
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: the shared scorer sits in ../shared beside the repository")
+    spec = importlib.util.spec_from_file_location("shared_score", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def score_dev(show_misses: bool = False) -> dict:
+    scorer = load_scorer()
+    with tempfile.TemporaryDirectory(prefix="deportdata-dev-eval-") as tmp:
+        descriptor = build_release(DEV / "raw", Path(tmp))
+        return scorer.score(descriptor, DEV / "gold.jsonl", show_misses)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--misses", action="store_true", help="list missed and false records")
+    args = parser.parse_args(argv)
+    result = score_dev(args.misses)
+    m, f, d = result["mentions"], result["fields"], result["dedup"]
+    print(f"mentions  precision {m['precision']:.2f}  recall {m['recall']:.2f}  f1 {m['f1']:.2f}")
+    print(f"fields    accuracy {f['accuracy']:.2f}  events exactly right {f['exact_events']}/{f['required_events']}")
+    print(f"dedup     precision {d['precision']:.2f}  recall {d['recall']:.2f}  f1 {d['f1']:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
