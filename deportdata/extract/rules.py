@@ -170,6 +170,10 @@ FOLLOW_UP_NP = caseless(r"^\W*(?:the|these|those|both|all|it|they)\b(?:\s+[\w-]+
 # "is expected to land", "will depart": a landing or departure verb that is still to come
 EXPECTED_MOVE = caseless(r"\b(?:(?:is|are|was|were) (?:expected|scheduled|due|set) to|will|would) (?:land|arrive|touch "
                          r"down|depart|leave|take off)\b")
+# flights in general as the object of a policy ("halted the repatriation flights", "Trump wants the planes")
+FLIGHTS_AS_POLICY = caseless(r"\b(?:resum|restart|halt|suspend|stop|accept|allow|continu|end|want|need)\w* "
+                             r"(?:the |all |its |their |more )?(?:deportation |repatriation |removal |military )?"
+                             r"(?:flights|planes)\b")
 NOT_BY_AIR = caseless(r"\b(?:boats?|dinghies|ships?|ferry|ferries|buses|on foot|by (?:road|bus|land|sea)|overland|"
                      r"border crossings?)\b")
 # people who arrived or were flown, or anyone deported who "landed" (a landing is a flight's)
@@ -250,6 +254,9 @@ def code_removal_flight(f: SentenceFeatures, ctx: Context) -> list[dict]:
         return []
     if noun and isearch(r"\b(?:if|unless|whether)\b[^,;]*$", f.text[:noun.start()]):
         return []  # "tariffs if Colombia does not accept the flights": a condition, not a flight
+    if noun and FLIGHTS_AS_POLICY.search(f.text) and not any(
+            pattern.search(f.text) for name, pattern in FLIGHT_STATUS if name in ("refused", "landed", "departed")):
+        return []  # "Caracas halted the flights", "agreed to resume accepting flights": a policy, no flight
     status = next((name for name, pattern in FLIGHT_STATUS if pattern.search(f.text)), "unknown")
     expected = EXPECTED_MOVE.search(f.text) if status in ("landed", "departed") else None
     if expected and not FLIGHT_STATUS_PATTERN[status].search(_blank(f.text, expected.start(), expected.end())):
@@ -313,7 +320,7 @@ def code_removal_flight(f: SentenceFeatures, ctx: Context) -> list[dict]:
 # --- diplomatic_response ----------------------------------------------------------------------
 
 RESPONSE_STATUS = [
-    ("reversal", caseless(r"\b(?:back(?:ed|s|ing)? down|reversed (?:course|itself|its|his|her)|reverses|"
+    ("reversal", caseless(r"\b(?:back(?:ed|s|ing)? down|agreed to resume|reversed (?:course|itself|its|his|her)|reverses|"
                           r"relented|caved|u-turn|climbed down|changed course|backtracked|later agreed|eventually agreed|retreated|"
                           r"capitulated|gave in|gives in|ended (?:a|the) (?:\w+ ){0,3}(?:standoff|stand-off|impasse|row)|"
                           r"overcome the impasse|"
@@ -325,7 +332,7 @@ RESPONSE_STATUS = [
                             r"(?:deportees|migrants|they) (?:be|are|travel)|only on (?:civilian|commercial)|"
                             r"(?:civilian|commercial) (?:planes?|flights?|aircraft) only|without handcuffs|"
                             r"and not on military)")),
-    ("protest", caseless(r"\b(?:protest(?:ed|s|ing)?|condemn(?:ed|s|ing)?|denounc(?:ed|es|ing)|object(?:ed|s)|"
+    ("protest", caseless(r"\b(?:(?<!in )protest(?:ed|s|ing)?|condemn(?:ed|s|ing)?|denounc(?:ed|es|ing)|object(?:ed|s)|"
                          r"(?:conveyed|expressed|voiced|raised|registered)\W+(?:\w+\W+){0,2}concerns?\b|"
                          r"(?:reconsider|review|end|suspend|cut)\w* (?:its |their |our )?(?:\w+ )?(?:co-?operation|ties|"
                          r"relations) with|lodged (?:a|an) (?:\w+ )?"
@@ -348,6 +355,9 @@ RESPONSE_STATUS = [
                             r"(?:willing|prepared) to (?:receive|accept|take)|(?:ready|willing|prepared) to take (?:\w+ )?back|"
                             r"sent (?:its|their) (?:own )?(?:presidential )?(?:plane|aircraft|jets?))")),
 ]
+
+
+RESPONSE_PATTERN = dict(RESPONSE_STATUS)
 
 
 def _stems(words: str) -> CaselessPattern:
@@ -377,7 +387,7 @@ def code_diplomatic_response(f: SentenceFeatures, ctx: Context) -> list[dict]:
         responders = [h for h in _unique(f.places + f.fallback_countries()) if h.iso3 != deporter]
     if not responders:
         return []
-    trigger = next(p for name, p in RESPONSE_STATUS if name == status).search(f.text)
+    trigger = RESPONSE_PATTERN[status].search(f.text)
     if isearch(r"\b(?:opposition|critics|activists|rights groups|lawmakers|protesters|demonstrators|unions?|relatives|"
                r"supporters|crowds|residents|students|church(?:es)?)\b",
                  f.text[:trigger.start()]):
@@ -389,6 +399,11 @@ def code_diplomatic_response(f: SentenceFeatures, ctx: Context) -> list[dict]:
     if status == "refusal" and isearch(r"\brefus\w* to allow\b.*\bto land\b", f.text):
         chosen = chosen[:1]
     out = [_record("diplomatic_response", status, f, h.iso3, deporter) for h in chosen]
+    # "accepted the man its officials had refused to admit last week, backing down": the refusal it
+    # reverses is a response of its own
+    refusal = RESPONSE_PATTERN["refusal"].search(_blank(f.text, trigger.start(), trigger.end()))
+    if status == "reversal" and refusal:
+        out += [_record("diplomatic_response", "refusal", f, h.iso3, deporter) for h in chosen]
     # a reversal usually ends with acceptance, which is the same act: one record is enough
     return out
 
