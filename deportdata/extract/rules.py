@@ -160,7 +160,7 @@ FLIGHT_STATUS = [
                           r"transporting|with destination)\b")),
     ("planned", caseless(r"\b(?:will|would|plans?|planning|planned|scheduled(?! (?:commercial |passenger |airline )?"
                          r"(?:flights?|services?))|expected|set to|is to|are to|on standby|"
-                         r"preparing|intends?|upcoming|to be deported)\b")),
+                         r"preparing|intends?|upcoming|to be deported|(?:can|could) be (?:arranged|organi[sz]ed|booked))\b")),
 ]
 FLIGHT_STATUS_PATTERN = dict(FLIGHT_STATUS)
 REFUSAL_ACT = caseless(r"\b(?:rejected|rejects|turned (?:\w+ )?away|turns (?:\w+ )?away|blocked|blocks|barred|bars|"
@@ -276,6 +276,8 @@ def code_removal_flight(f: SentenceFeatures, ctx: Context) -> list[dict]:
     specific = SPECIFIC_FLIGHT.search(f.text) or anaphoric or people_landed or PEOPLE_LANDED.search(f.text)
     if status in ("unknown", "planned") and not specific:
         return []  # "deportation flights" in general, or a stated intention: no flight is reported
+    if status in ("unknown", "planned") and noun and re.match(r"\s+home\b", f.text[noun.end():]):
+        return []  # "until their flights home can be arranged": to countries the sentence does not name
     if status == "planned" and STATED_POSITION.search(f.text) and not isearch(
             r"\b(?:presidential|its own|our) (?:plane|aircraft)", f.text):
         return []
@@ -616,8 +618,8 @@ def code_coercive_measure(f: SentenceFeatures, ctx: Context) -> list[dict]:
 
 # --- detention --------------------------------------------------------------------------------
 
-DETENTION_PLACE = caseless(r"\b(?:detention (?:camp|cent(?:er|re)|facilit\w+|site)s?|migrant (?:operations )?"
-                           r"(?:cent(?:er|re)|facilit\w+|camp)|holding (?:facilit\w+|cent(?:er|re))|prison|jail|"
+DETENTION_PLACE = caseless(r"\b(?:detention (?:camp|cent(?:er|re)|facilit\w+|site)s?|(?:migrant|repatriation|processing) "
+                           r"(?:operations |care |holding |detention )?(?:cent(?:er|re)|facilit\w+|camp)s?|holding (?:facilit\w+|cent(?:er|re))|prison|jail|"
                            r"mega-?prison|CECOT|camp|staging (?:base|area)|hotel|shelter|tent)")
 DETENTION_STATUS = [
     ("closed", caseless(r"\b(?:closed|shut (?:down)?|emptied|cleared out|no longer (?:held|holding|houses))\b")),
@@ -625,7 +627,8 @@ DETENTION_STATUS = [
                            r"directs?|could (?:\w+ )?hold|would (?:\w+ )?hold|will (?:\w+ )?hold)\b")),
     ("operating", caseless(r"\b(?:are being held|were being held|is holding|are held|were held|was holding|held|housed|"
                            r"housing|detained at|locked up|imprisoned|were transferred|were taken to|arrived at|"
-                           r"are staying|remain(?:ed)?|currently|opened|has opened)\b")),
+                           r"are staying|remain(?:ed)?|currently|opened|has opened|moved|transferred|taken|bused|"
+                           r"bussed|brought)\b")),
     ("announced", caseless(r"\b(?:announc\w+|plans?|planned|will|would|to set up|set up|directs?|direct\w*|ordered|"
                            r"expan\w+|prepar\w+|build\w*|open\w*|we have|has|have|capacity|beds)\b")),
 ]
@@ -658,7 +661,7 @@ def code_detention(f: SentenceFeatures, ctx: Context) -> list[dict]:
     generic = DETENTION_PLACE.search(f.text)
     if not (site or generic):
         return []
-    if not site and not (f.deport_context and isearch(r"\b(?:deport|migrant|detain|held|hold|beds|prisoners)",
+    if not site and not (f.deport_context and isearch(r"\b(?:deport|migrant|detain|detention|held|hold|beds|prisoners)",
                                                         f.text)):
         return []
     if site and not (f.deport_context or generic or isearch(r"\b(?:beds|held|hold|housed|detain|opened|open|"
@@ -680,7 +683,10 @@ def code_detention(f: SentenceFeatures, ctx: Context) -> list[dict]:
         actor = (place or hosts[0]).iso3
         city = next((h.text for h in f.countries if h.kind == "capital" and h.iso3 == actor
                      and re.search(r"\b(?:in|at|near)\s+$", f.text[max(0, h.start - 6):h.start])), None)
-        partner, location = None, place.location if place else city
+        # the facility's country when it is not the actor's ("a detention centre it runs in Albania")
+        partner = next((h.iso3 for h in hosts if h.iso3 != actor and generic and h.start >= generic.end()
+                        and re.fullmatch(r"[^,;]{0,30}\b(?:in|on)\s+(?:the\s+)?", f.text[generic.end():h.start])), None)
+        location = place.location if place else city
     beds, _ = _count_of(f, "beds")
     people, qualifier = _people(f, None)
     return [_record("detention", status, f, actor, partner, location=location, people_count=people,
@@ -798,7 +804,8 @@ def _drop_overlaps(records: list[dict]) -> list[dict]:
         if r["event_type"] == "agreement" and r["status"] in ("proposed", "negotiating") and (
                 {r["actor_country"], r["partner_country"]} & refusing):
             continue
-        if r["event_type"] == "detention" and r["status"] == "operating" and by_type.get("removal_flight"):
+        if r["event_type"] == "detention" and r["status"] == "operating" and any(
+                f["status"] != "planned" for f in by_type.get("removal_flight", [])):
             continue
         out.append(r)
     return out
