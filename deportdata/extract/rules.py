@@ -336,6 +336,7 @@ RESPONSE_STATUS = [
                             r"and not on military)")),
     ("protest", caseless(r"\b(?:(?<!in )protest(?:ed|s|ing)?|condemn(?:ed|s|ing)?|denounc(?:ed|es|ing)|object(?:ed|s)|"
                          r"(?:conveyed|expressed|voiced|raised|registered)\W+(?:\w+\W+){0,2}concerns?\b|"
+                         r"(?:called on|calls on|urged|urges)\b.{0,40}\bto (?:halt|stop|end|suspend|pause)\b|"
                          r"(?:reconsider|review|end|suspend|cut)\w* (?:its |their |our )?(?:\w+ )?(?:co-?operation|ties|"
                          r"relations) with|lodged (?:a|an) (?:\w+ )?"
                          r"(?:protest|complaint)|(?:categorically|strongly|firmly|flatly) rejected|"
@@ -354,12 +355,14 @@ RESPONSE_STATUS = [
                             r"(?:will|would) (?:[\w-]+,? ){0,5}?(?:accept\w*|receiv\w*|take back|take in)|obligation\w* (?:\w+ ){0,4}"
                             r"to take back|accepted (?:the )?(?:return|"
                             r"deport|flights|migrants|repatriation)|welcomed back|ready to (?:receive|accept|take back)|"
-                            r"(?:willing|prepared) to (?:receive|accept|take)|(?:ready|willing|prepared) to take (?:\w+ )?back|"
+                            r"(?:willing|prepared) to (?:receive|accept|take)|(?:had|has|have) received (?:the )?(?:\w+ )?"
+                            r"(?:returnees|deportees|migrants|nationals)|(?:ready|willing|prepared) to take (?:\w+ )?back|"
                             r"sent (?:its|their) (?:own )?(?:presidential )?(?:plane|aircraft|jets?))")),
 ]
 
 
 RESPONSE_PATTERN = dict(RESPONSE_STATUS)
+ADDRESSED = caseless(r"\b(?:called on|calls on|urged|urges|pressed|appealed to)\s+(?:the\s+)?$")
 
 
 def _stems(words: str) -> CaselessPattern:
@@ -383,6 +386,10 @@ def code_diplomatic_response(f: SentenceFeatures, ctx: Context) -> list[dict]:
     if status != "reversal" and not (f.deport_context or FLIGHT_NOUN.search(f.text) or ctx.recent_deport):
         return []
     deporter = _deporter(f, ctx) or US
+    # a country the response is addressed to ("called on Islamabad to halt ... deportations") is its target
+    addressed = next((h for h in f.countries if ADDRESSED.search(f.text[max(0, h.start - 16):h.start])), None)
+    if addressed:
+        deporter = addressed.iso3
     # filtered before de-duplication: "Colombian migrants ... Petro said" still names Colombia as a responder
     responders = _unique([h for h in f.countries if h.iso3 != deporter and f.role(h) != "people"])
     if not responders and (status == "protest" or re.match(r"\W*(?:it|he|she|they|its|the government)\b", f.text)):
@@ -625,7 +632,7 @@ DETENTION_STATUS = [
     ("closed", caseless(r"\b(?:closed|shut (?:down)?|emptied|cleared out|no longer (?:held|holding|houses))\b")),
     ("announced", caseless(r"\b(?:unveil\w*|announc\w+|plans? (?:for|to)|will (?:open|build|house|hold)|to set up|"
                            r"directs?|could (?:\w+ )?hold|would (?:\w+ )?hold|will (?:\w+ )?hold)\b")),
-    ("operating", caseless(r"\b(?:are being held|were being held|is holding|are held|were held|was holding|held|housed|"
+    ("operating", caseless(r"\b(?:are being held|were being held|is holding|are holding|are held|were held|was holding|held|housed|"
                            r"housing|detained at|locked up|imprisoned|were transferred|were taken to|arrived at|"
                            r"are staying|remain(?:ed)?|currently|opened|has opened|moved|transferred|taken|bused|"
                            r"bussed|brought)\b")),
@@ -661,8 +668,9 @@ def code_detention(f: SentenceFeatures, ctx: Context) -> list[dict]:
     generic = DETENTION_PLACE.search(f.text)
     if not (site or generic):
         return []
-    if not site and not (f.deport_context and isearch(r"\b(?:deport|migrant|detain|detention|held|hold|beds|prisoners)",
-                                                        f.text)):
+    removal_context = f.deport_context or (ctx.article_deport and any(f.role(h) == "people" for h in f.countries))
+    if not site and not (removal_context and isearch(r"\b(?:deport|migrant|detain|detention|held|hold|beds|prisoners)",
+                                                     f.text)):
         return []
     if site and not (f.deport_context or generic or isearch(r"\b(?:beds|held|hold|housed|detain|opened|open|"
                                                             r"closed|inmates|prisoners|capacity)", f.text)):
@@ -677,7 +685,9 @@ def code_detention(f: SentenceFeatures, ctx: Context) -> list[dict]:
         # the place the people are taken to, else one named without a cue ("Fort Bliss will house ...")
         place = next((p for p in f.places if f.role(p) == "destination"), None) \
             or next((p for p in f.places if not f.role(p)), None)
-        hosts = [h for h in _unique(f.countries) if h.iso3 != (ctx.deporter or US) and f.role(h) != "people"]
+        holders = [h for h in _unique(f.countries) if f.role(h) not in ("people", "origin")]
+        # another country holds them, else the deporting one itself ("Pakistani police are holding ...")
+        hosts = [h for h in holders if h.iso3 != (ctx.deporter or US)] or holders
         if place is None and not hosts:
             return []
         actor = (place or hosts[0]).iso3
