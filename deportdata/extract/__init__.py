@@ -37,7 +37,11 @@ def _article_deporter(features) -> str | None:
         return US
     origins = Counter(h.iso3 for f in features if f.deport_context or FLIGHT_NOUN.search(f.text)
                       for h in f.countries if f.role(h) == "origin" or deports(f, h))
-    return origins.most_common(1)[0][0] if origins else None
+    if origins:
+        return origins.most_common(1)[0][0]
+    # else the country of the agencies that act ("the Home Office said")
+    agencies = Counter(h.iso3 for f in features for h in f.countries if h.kind == "agency")
+    return agencies.most_common(1)[0][0] if agencies else None
 
 
 def _clauses(f: SentenceFeatures, published: dt.date | None) -> list[SentenceFeatures]:

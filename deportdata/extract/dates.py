@@ -21,7 +21,7 @@ _PATTERNS = [
     ("month_day", re.compile(_MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(?P<year>20\d\d))?")),
     ("day_month", re.compile(r"\b(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"(?:,?\s+(?P<year>20\d\d))?")),
     ("month_year", re.compile(r"\b(?:[Ii]n|[Ss]ince|[Dd]uring|[Bb]y|[Uu]ntil|[Ee]arly|[Ll]ate|[Mm]id-?|in mid-?|in early|"
-                              r"in late)\s*" + _MONTH + r"(?:\s+(?P<year>20\d\d))?\b")),
+                              r"in late)\s*" + _MONTH + r"(?:\s+(?P<year>20\d\d)|\s+(?P<rel>last|this|next) year)?\b")),
     ("weekday", re.compile(r"\b(?P<last>last\s+|this\s+|next\s+|on\s+|late\s+|early\s+)?(?P<weekday>Monday|Tuesday|"
                            r"Wednesday|Thursday|Friday|Saturday|Sunday)\b")),
     ("relative_day", re.compile(r"\b(?P<word>yesterday|today|tonight|the day before|the previous day)\b", re.I)),
@@ -80,6 +80,9 @@ def resolve(kind: str, m: re.Match, published: dt.date | None, future: bool) -> 
         return EventDate(value, "day") if value else UNKNOWN
     if kind == "month_year":
         month = MONTHS[g["month"].lower()]
+        if g.get("rel"):  # "in July last year"
+            year = published.year + {"last": -1, "this": 0, "next": 1}[g["rel"]] if published else None
+            return EventDate(dt.date(year, month, 1), "month") if year else UNKNOWN
         year = int(g["year"]) if g.get("year") else _year_for(month, 1, published)
         value = _safe_date(year, month, 1)
         return EventDate(value, "month") if value else UNKNOWN

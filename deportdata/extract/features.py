@@ -13,7 +13,7 @@ from deportdata.extract.gazetteer import CountryHit, _trie_pattern, default_gaze
 from deportdata.extract.numbers import find_counts
 
 PEOPLE_NOUNS = (r"migrants?|deportees?|people|persons?|individuals|nationals|citizens|immigrants?|passengers|members|"
-                r"detainees?|returnees?|men|women|children|minors|families|aliens|prisoners|inmates|"
+                r"detainees?|returnees?|men|women|children|man|woman|child|minors|families|aliens|prisoners|inmates|"
                 r"gang members|criminals|offenders|convicts|asylum[- ]seekers|refugees|foreigners|residents|travell?ers|evacuees")
 TROOP_NOUNS = r"troops|soldiers|marines|service ?members|guardsmen|guard members|personnel|military police"
 CREW_NOUNS = r"crew|crew members|agents|officers|guards|escorts|officials|staff|pilots|flight attendants|medics"
@@ -59,8 +59,8 @@ _PEOPLE_FROM_CUE = caseless(rf"(?:{PEOPLE_NOUNS}|deportees)\b[^;.]{{0,30}}(?<!de
 # Words that put a sentence in the context of removals: stems anywhere in a word ("deport",
 # "immigra"), a few whole words; one prefix trie, so the search costs a few branches per character.
 _DEPORT_STEMS = ("deport migrant immigra asylum repatriat expel expuls returnees undocumented detainee nationals "
-                 "shackle handcuff compatriots").split() + ["illegal aliens", "third-country", "third country"]
-DEPORT_RE = caseless(r"\b(?:removals?|aliens|ice|citizens|returned)\b|" + _trie_pattern(sorted(_DEPORT_STEMS)))
+                 "shackle handcuff compatriots readmission").split() + ["illegal aliens", "third-country", "third country"]
+DEPORT_RE = caseless(r"\b(?:removals?|removed to|aliens|ice|citizens|returned)\b|" + _trie_pattern(sorted(_DEPORT_STEMS)))
 FUTURE_RE = caseless(r"\b(?:will|would|plans? to|planning|planned|scheduled(?! (?:commercial |passenger |airline )?"
                      r"(?:flights?|services?))|expected to|set to|is to|are to|"
                      r"intends? to|intend|preparing to|prepares|going to|to be deported|upcoming)\b")

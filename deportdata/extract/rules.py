@@ -146,7 +146,7 @@ FLIGHT_STATUS = [
                          r"denied|refused|rescinded)|withdrew (?:its |their )?(?:approval|permission|authori[sz]ation)|"
                          r"did not leave|never left)\b")),
     ("cancelled", caseless(r"\b(?:cancell?ed|cancels|called off|scrap(?:ped|s)|grounded|postponed indefinitely|"
-                           r"(?:was|were|has been|have been) suspended|suspends)\b")),
+                           r"(?:was|were|has been|have been) (?:suspended|halted)|suspends)\b")),
     ("diverted", caseless(r"\b(?:diverted|rerouted|re-routed|redirected|turned around|turn around|turned back|"
                           r"forced to return|returned to (?:the )?(?:U\.?S\.?|United States|base)|made an unscheduled)\b")),
     ("landed", caseless(r"\b(?:landed|landing in|lands|land at|land in|touched down|touches down|arrived|arrives|"
@@ -426,7 +426,8 @@ AGREEMENT_STATUS = [
                            r"start|never (?:started|got off|took off|took effect|flew)|collapsed|was voted out|"
                            r"ruled (?:it )?unlawful|struck down|tore up|torn up)\b")),
     ("suspended", caseless(r"\b(?:suspended|paused|put on hold|halted|frozen|froze)\b")),
-    ("in_force", caseless(r"\b(?:under (?:the|this|that|a|an) (?:new )?(?:deal|agreement|arrangement|accord|pact)|"
+    ("in_force", caseless(r"\b(?:under (?:the|this|that|a|an|its|their|[\w.]+['’]s) (?:[\w\"“”'’,-]+ ){0,6}?(?:deal|"
+                          r"agreement|arrangement|accord|pact|scheme|protocol)|"
                           r"in force|in effect|"
                           r"took effect|takes effect|first (?:flight|group|deportees)|implemented|already (?:been )?"
                           r"(?:sent|flown|received|deported))\b")),
@@ -446,6 +447,9 @@ RECEIVE_DEPORTEES = caseless(r"\b(?:return|repatriation|deportation) of (?:\w+ )
                              r"\bsend\b.{0,40}\bmigrants\b.{0,20}\bto\b|\bbridge\b.{0,20}\bcountry")
 
 
+_RECEIVING_PARTY = caseless(r"\b(?:with|(?:sent|removed|deported|flown|returned|transferred) to)(?: the)?\s*$")
+
+
 def _agreement_pairs(owner: CountryHit | None, others: list[CountryHit], deporter: str | None,
                      f: SentenceFeatures) -> list[tuple[str, str]]:
     """Country pairs of one named arrangement: the deporting country and each receiving one."""
@@ -453,8 +457,8 @@ def _agreement_pairs(owner: CountryHit | None, others: list[CountryHit], deporte
     codes = [h.iso3 for h in parties]
     if deporter and deporter in codes and len(codes) >= 2:
         return [(deporter, c) for c in codes if c != deporter]
-    if len(codes) >= 2:  # the deporting party is the one named first that is not "with" the other
-        ordered = sorted(parties, key=lambda h: (bool(isearch(r"\bwith (?:the )?$", f.text[max(0, h.start - 9):h.start])),
+    if len(codes) >= 2:  # the deporting party: named first, not "with" the other, not where people go
+        ordered = sorted(parties, key=lambda h: (bool(_RECEIVING_PARTY.search(f.text[max(0, h.start - 30):h.start])),
                                                  h.start))
         return [(ordered[0].iso3, ordered[1].iso3)]
     if len(codes) == 1 and deporter and codes[0] != deporter:
