@@ -350,7 +350,7 @@ RESPONSE_STATUS = [
                          r"(?:allow|accept|receive|let|take|authori[sz]e|permit|admit)|won't (?:allow|accept|receive|let|"
                          r"take|authori[sz]e|permit)|wouldn't (?:allow|accept|let|authori[sz]e|permit)|not (?:accept|allow|receive) (?:any )?(?:deport|migrant|"
                          r"flights|planes|military)|reject(?:ed|s)? (?:the )?(?:deportation|deportees|request|"
-                         r"migrants|returns)|declined to (?:accept|receive|take))")),
+                         r"migrants|returns)|declined to (?:accept|receive|take|admit))")),
     ("acceptance", caseless(r"\b(?:agreed (?:\w+ ){0,4}?to (?:accept|receive|take|allow)|agrees to (?:accept|receive|take)|"
                             r"(?:will|would) (?:[\w-]+,? ){0,5}?(?:accept\w*|receiv\w*|take back|take in)|obligation\w* (?:\w+ ){0,4}"
                             r"to take back|accepted (?:the )?(?:return|"
@@ -362,6 +362,9 @@ RESPONSE_STATUS = [
 
 
 RESPONSE_PATTERN = dict(RESPONSE_STATUS)
+# "South Sudan will always receive its own people": taking people back is about removals
+RECEIVE_OWN_PEOPLE = caseless(r"\b(?:receiv|accept|take back|let|admit)\w* (?:\w+ ){0,2}(?:its|their|our|his|her) (?:own )?"
+                              r"(?:people|citizens|nationals|compatriots)\b|\b(?:let|admit)\w* (?:him|her|them) in\b")
 ADDRESSED = caseless(r"\b(?:called on|calls on|urged|urges|pressed|appealed to)\s+(?:the\s+)?$")
 
 
@@ -383,7 +386,8 @@ def code_diplomatic_response(f: SentenceFeatures, ctx: Context) -> list[dict]:
     status = next((name for name, pattern in RESPONSE_STATUS if pattern.search(f.text)), None)
     if status is None:
         return []
-    if status != "reversal" and not (f.deport_context or FLIGHT_NOUN.search(f.text) or ctx.recent_deport):
+    if status != "reversal" and not (f.deport_context or FLIGHT_NOUN.search(f.text) or ctx.recent_deport
+                                     or (ctx.article_deport and RECEIVE_OWN_PEOPLE.search(f.text))):
         return []
     deporter = _deporter(f, ctx) or US
     # a country the response is addressed to ("called on Islamabad to halt ... deportations") is its target
@@ -542,7 +546,7 @@ def code_agreement(f: SentenceFeatures, ctx: Context) -> list[dict]:
 MEASURES = [
     ("tariff", caseless(r"\btariffs?\b|\bduties\b|\blevies\b")),
     ("visa_sanction", caseless(r"\bvisa (?:sanctions?|restrictions?|bans?|suspensions?|penalties|processing)|"
-                               r"\b(?:suspension|halt|revocation) of (?:\w+ )?visas?\b|(?:suspend|revoke|stop|"
+                               r"\b(?:suspension|halt|revocation) of (?:\w+ )?visas?\b|(?:suspend|revoke|cancel|stop|"
                                r"halt|restrict)\w* (?:\w+ ){0,3}visas?\b|\bvisas? (?:were|was|would be) (?:suspended|"
                                r"revoked)")),
     ("travel_ban", caseless(r"\b(?:travel|entry) (?:bans?|restrictions?)\b|\bban on (?:\w+ ){0,2}(?:travel|entry)\b|\bbanned from (?:entering|travel)")),
