@@ -14,7 +14,8 @@ from deportdata.extract.numbers import find_counts
 
 PEOPLE_NOUNS = (r"migrants?|deportees?|people|persons?|individuals|nationals|citizens|immigrants?|passengers|members|"
                 r"detainees?|returnees?|men|women|children|man|woman|child|minors|families|aliens|prisoners|inmates|"
-                r"gang members|criminals|offenders|convicts|asylum[- ]seekers|refugees|foreigners|residents|travell?ers|evacuees")
+                r"gang members|criminals|offenders|convicts|asylum[- ]seekers|refugees|foreigners|residents|"
+                r"travell?ers|evacuees")
 TROOP_NOUNS = r"troops|soldiers|marines|service ?members|guardsmen|guard members|personnel|military police"
 CREW_NOUNS = r"crew|crew members|agents|officers|guards|escorts|officials|staff|pilots|flight attendants|medics"
 FLIGHT_NOUNS = (r"flights?|planes?|aircraft|airplanes?|aeroplanes?|jets?|airliners?|C-17s?|C-130s?|"
@@ -55,7 +56,9 @@ _ORIGIN_CUE = caseless(r"(?:\b(?:deport\w*|flights?|planes?|aircraft|jets?|chart
 # (a region the gazetteer does not list may come first: "mostly from Central Asia and India")
 # ("migrants deported from the United States" name where they were removed from: an origin)
 _PEOPLE_FROM_CUE = caseless(rf"(?:{PEOPLE_NOUNS}|deportees)\b[^;.]{{0,30}}(?<!deported )(?<!expelled )(?<!removed )"
-                            rf"(?<!returned )(?<!flown )(?<!sent )(?<!nationality )(?<!nationalities )\bfrom(?: the)?(?:(?: [\w-]+){{1,3}}?(?:,| and| or)| (?:other )?(?:countries|nations) (?:such as|including|like))?\s*$")
+                            rf"(?<!returned )(?<!flown )(?<!sent )(?<!nationality )(?<!nationalities )\bfrom(?: the)?"
+                            rf"(?:(?: [\w-]+){{1,3}}?(?:,| and| or)| (?:other )?(?:countries|nations) (?:such as|including|"
+                            rf"like))?\s*$")
 # Words that put a sentence in the context of removals: stems anywhere in a word ("deport",
 # "immigra"), a few whole words; one prefix trie, so the search costs a few branches per character.
 _DEPORT_STEMS = ("deport migrant immigra asylum repatriat expel expuls returnees undocumented detainee nationals "

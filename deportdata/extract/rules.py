@@ -31,7 +31,8 @@ class Context:
 # --- shared helpers ---------------------------------------------------------------------------
 
 QUESTION_OR_HYPOTHETICAL = caseless(r"^\W*(?:if|unless|whether|should|were|what if|imagine|suppose)\b|\?\W*$|"
-                                    r"\b(?:hypothetical|could have|would have|might have)\b|\bif\b[^,;]{0,60}\bhad (?:been|taken|gone)\b")
+                                    r"\b(?:hypothetical|could have|would have|might have)\b|"
+                                    r"\bif\b[^,;]{0,60}\bhad (?:been|taken|gone)\b")
 OTHER_ERA = caseless(r"\b(?:in|since|during|from) (?:19\d\d|200\d|201\d|the (?:19|20)\d0s)\b|\bfirst term\b|"
                      r"\bbetween (?:19|20)\d\d and (?:19|20)\d\d\b|\b(?:world war|civil war|cold war|war of 1812)\b|"
                      r"\bdecades? ago\b|\bhistorically\b|\bin the past\b|\bprevious administration")
@@ -82,7 +83,8 @@ def _unique(hits: list[CountryHit]) -> list[CountryHit]:
     return out
 
 
-DEPORTING_VERB = caseless(r"^\W*(?:on \w+ |last \w+ |this \w+ |earlier this \w+ )?(?:has |have |had )?(?:deported|expelled|repatriated|deports|flew|flies|sent|"
+DEPORTING_VERB = caseless(r"^\W*(?:on \w+ |last \w+ |this \w+ |earlier this \w+ )?(?:has |have |had )?"
+                          r"(?:deported|expelled|repatriated|deports|flew|flies|sent|"
                           r"returned|removed)\b")
 
 
@@ -140,8 +142,9 @@ ANAPHORIC_FLIGHT = caseless(r"^\W*(?:the (?:other )?(?:\w+ )?(?:flights?|planes?
 FLIGHT_STATUS = [
     ("refused", caseless(r"\b(?:rejected|rejects|reject|turned (?:\w+ )?away|turn (?:\w+ )?away|turning (?:\w+ )?away|"
                          r"blocked|blocks|barred|deny the entry|denied entry|"
-                         r"denied|denies|refused|refuses|refuse|no longer accept|(?:did|would|will) not (?:allow|authori[sz]e|"
-                         r"permit)|(?:didn't|wouldn't|won't) (?:allow|authori[sz]e|permit)|not (?:be )?allowed to land|could not land|"
+                         r"denied|denies|refused|refuses|refuse|no longer accept|"
+                         r"(?:did|would|will) not (?:allow|authori[sz]e|permit)|(?:didn't|wouldn't|won't) (?:allow|"
+                         r"authori[sz]e|permit)|not (?:be )?allowed to land|could not land|"
                          r"(?:approval|permission|authori[sz]ation|clearance)\b.{0,40}\b(?:withdrawn|revoked|"
                          r"denied|refused|rescinded)|withdrew (?:its |their )?(?:approval|permission|authori[sz]ation)|"
                          r"did not leave|never left)\b")),
@@ -323,7 +326,8 @@ def code_removal_flight(f: SentenceFeatures, ctx: Context) -> list[dict]:
 
 RESPONSE_STATUS = [
     ("reversal", caseless(r"\b(?:back(?:ed|s|ing)? down|agreed to resume|reversed (?:course|itself|its|his|her)|reverses|"
-                          r"relented|caved|u-turn|climbed down|changed course|backtracked|later agreed|eventually agreed|retreated|"
+                          r"relented|caved|u-turn|climbed down|changed course|backtracked|later agreed|eventually agreed|"
+                          r"retreated|"
                           r"capitulated|gave in|gives in|ended (?:a|the) (?:\w+ ){0,3}(?:standoff|stand-off|impasse|row)|"
                           r"overcome the impasse|"
                           r"agreed .{0,40}after (?:initially |first )?(?:refus|reject|block))")),
@@ -346,14 +350,16 @@ RESPONSE_STATUS = [
                          r"treatment|(?:energetic|strong|firm|categorical) rejection)\b")),
     ("refusal", caseless(r"\b(?:(?:suspend|halt|stopp?)(?:ed|s)? (?:\w+ )?(?:repatriation|deportation|return) flights|"
                          r"deny (?:the )?entry|denied (?:the )?entry|denied (?:a|the) request|no longer (?:accept|"
-                         r"allow|receive|take)|(?<!was )(?<!were )(?<!been )refus(?:ed|es|e) (?:\w+ ){0,3}?to (?:accept|allow|receive|take|let|admit|land)|(?:would|will) not "
+                         r"allow|receive|take)|(?<!was )(?<!were )(?<!been )refus(?:ed|es|e) (?:\w+ ){0,3}?to (?:accept|"
+                         r"allow|receive|take|let|admit|land)|(?:would|will) not "
                          r"(?:allow|accept|receive|let|take|authori[sz]e|permit|admit)|won't (?:allow|accept|receive|let|"
-                         r"take|authori[sz]e|permit)|wouldn't (?:allow|accept|let|authori[sz]e|permit)|not (?:accept|allow|receive) (?:any )?(?:deport|migrant|"
+                         r"take|authori[sz]e|permit)|wouldn't (?:allow|accept|let|authori[sz]e|permit)|"
+                         r"not (?:accept|allow|receive) (?:any )?(?:deport|migrant|"
                          r"flights|planes|military)|reject(?:ed|s)? (?:the )?(?:deportation|deportees|request|"
                          r"migrants|returns)|declined to (?:accept|receive|take|admit))")),
     ("acceptance", caseless(r"\b(?:agreed (?:\w+ ){0,4}?to (?:accept|receive|take|allow)|agrees to (?:accept|receive|take)|"
-                            r"(?:will|would) (?:[\w-]+,? ){0,5}?(?:accept\w*|receiv\w*|take back|take in)|obligation\w* (?:\w+ ){0,4}"
-                            r"to take back|accepted (?:the )?(?:return|"
+                            r"(?:will|would) (?:[\w-]+,? ){0,5}?(?:accept\w*|receiv\w*|take back|take in)|"
+                            r"obligation\w* (?:\w+ ){0,4}to take back|accepted (?:the )?(?:return|"
                             r"deport|flights|migrants|repatriation)|welcomed back|ready to (?:receive|accept|take back)|"
                             r"(?:willing|prepared) to (?:receive|accept|take)|(?:had|has|have) received (?:the )?(?:\w+ )?"
                             r"(?:returnees|deportees|migrants|nationals)|(?:ready|willing|prepared) to take (?:\w+ )?back|"
@@ -549,7 +555,8 @@ MEASURES = [
                                r"\b(?:suspension|halt|revocation) of (?:\w+ )?visas?\b|(?:suspend|revoke|cancel|stop|"
                                r"halt|restrict)\w* (?:\w+ ){0,3}visas?\b|\bvisas? (?:were|was|would be) (?:suspended|"
                                r"revoked)")),
-    ("travel_ban", caseless(r"\b(?:travel|entry) (?:bans?|restrictions?)\b|\bban on (?:\w+ ){0,2}(?:travel|entry)\b|\bbanned from (?:entering|travel)")),
+    ("travel_ban", caseless(r"\b(?:travel|entry) (?:bans?|restrictions?)\b|\bban on (?:\w+ ){0,2}(?:travel|entry)\b|"
+                            r"\bbanned from (?:entering|travel)")),
     ("financial_sanction", caseless(r"\b(?:financial|banking|treasury|economic) sanctions?\b|\bfreez\w+ (?:\w+ )?assets\b|"
                                     r"\b(?:revok|revers|cancel|withdr|rescind)\w* (?:\w+ ){0,3}licen[cs]es?\b|"
                                     r"\bsanctions? on (?:\w+ ){0,3}(?:banks|finances|remittances)")),
@@ -634,13 +641,15 @@ def code_coercive_measure(f: SentenceFeatures, ctx: Context) -> list[dict]:
 # --- detention --------------------------------------------------------------------------------
 
 DETENTION_PLACE = caseless(r"\b(?:detention (?:camp|cent(?:er|re)|facilit\w+|site)s?|(?:migrant|repatriation|processing) "
-                           r"(?:operations |care |holding |detention )?(?:cent(?:er|re)|facilit\w+|camp)s?|holding (?:facilit\w+|cent(?:er|re))|prison|jail|"
+                           r"(?:operations |care |holding |detention )?(?:cent(?:er|re)|facilit\w+|camp)s?|"
+                           r"holding (?:facilit\w+|cent(?:er|re))|prison|jail|"
                            r"mega-?prison|CECOT|camp|staging (?:base|area)|hotel|shelter|tent)")
 DETENTION_STATUS = [
     ("closed", caseless(r"\b(?:closed|shut (?:down)?|emptied|cleared out|no longer (?:held|holding|houses))\b")),
     ("announced", caseless(r"\b(?:unveil\w*|announc\w+|plans? (?:for|to)|will (?:open|build|house|hold)|to set up|"
                            r"directs?|could (?:\w+ )?hold|would (?:\w+ )?hold|will (?:\w+ )?hold)\b")),
-    ("operating", caseless(r"\b(?:are being held|were being held|is holding|are holding|are held|were held|was holding|held|housed|"
+    ("operating", caseless(r"\b(?:are being held|were being held|is holding|are holding|are held|were held|was holding|"
+                           r"held|housed|"
                            r"housing|detained at|locked up|imprisoned|were transferred|were taken to|arrived at|"
                            r"are staying|remain(?:ed)?|currently|opened|has opened|moved|transferred|taken|bused|"
                            r"bussed|brought)\b")),
