@@ -156,6 +156,8 @@ class SentenceFeatures:
             return "origin"
         if _DEST_CUE.search(before):
             return "destination"
+        if hit.kind == "demonym" and re.search(r"\b(?:was|is|were|are|being)\s+$", before):
+            return "people"  # "insisting that he was Congolese": whose nationality, not who acts
         if hit.kind == "demonym" and re.search(r"\b(?:an?|one)\s+$", before) and re.match(r"\s*(?:[,.;)]|and\b|or\b|who\b|"
                                                                                      r"was\b|had\b|is\b)", after):
             return "people"  # "Nigerians and a Gambian, had already been flown"

@@ -371,6 +371,8 @@ RESPONSE_PATTERN = dict(RESPONSE_STATUS)
 # "South Sudan will always receive its own people": taking people back is about removals
 RECEIVE_OWN_PEOPLE = caseless(r"\b(?:receiv|accept|take back|let|admit)\w* (?:\w+ ){0,2}(?:its|their|our|his|her) (?:own )?"
                               r"(?:people|citizens|nationals|compatriots)\b|\b(?:let|admit)\w* (?:him|her|them) in\b")
+GOVERNMENT_SUBJECT = caseless(r"^\W*(?:(?:on|last|earlier|late) [\w ]{0,20}, )?(?:the )?(?:\w+ )?(?:officials|authorities|"
+                              r"government|ministry|foreign ministry|officers)\b")
 ADDRESSED = caseless(r"\b(?:called on|calls on|urged|urges|pressed|appealed to)\s+(?:the\s+)?$")
 
 
@@ -383,7 +385,8 @@ RESPONSE_ANY = _stems("refus reject deny denie denied protest condemn denounc ob
                       "disregard degrading unacceptabl humiliat complain accept receiv take welcom ready willing "
                       "back revers relent cave u-turn climbed changed agree only condition provided long treated "
                       "civilian handcuff military longer suspend halt stop won't wouldn't not sent concern lodg "
-                      "categoric strongly firmly flatly retreat capitulat gave gives ended overcome obligation prepared")
+                      "categoric strongly firmly flatly retreat capitulat gave gives ended overcome obligation prepared "
+                      "declin admit")
 
 
 def code_diplomatic_response(f: SentenceFeatures, ctx: Context) -> list[dict]:
@@ -404,6 +407,10 @@ def code_diplomatic_response(f: SentenceFeatures, ctx: Context) -> list[dict]:
     responders = _unique([h for h in f.countries if h.iso3 != deporter and f.role(h) != "people"])
     if not responders and (status == "protest" or re.match(r"\W*(?:it|he|she|they|its|the government)\b", f.text)):
         responders = [h for h in _unique(f.places + f.fallback_countries()) if h.iso3 != deporter]
+    if not responders and ctx.last_country and ctx.last_country != deporter and GOVERNMENT_SUBJECT.match(f.text):
+        # "Last week, immigration officials at the same airport declined to admit him": the country
+        # the previous sentence named
+        responders = [CountryHit(0, 0, ctx.last_country, "context", "")]
     if not responders:
         return []
     trigger = RESPONSE_PATTERN[status].search(f.text)
@@ -850,7 +857,7 @@ propos host hous admit jail serve return repatriat bridge tariff duties levies v
 retaliat punitive consequences restriction detention detain camp facilit center centre prison cecot staging hotel shelter tent
 beds held hold troops soldiers marines service guard active-duty personnel armed military executive presidential
 proclamation emergency decision decree alien judge court concern lodg categoric strongly firmly flatly retreat
-capitulat gave gives ended overcome obligation prepared authori permit injunction licen
+capitulat gave gives ended overcome obligation prepared authori permit injunction licen declin admit
 """
 ANY_TRIGGER = caseless(r"\b" + _trie_pattern(sorted(set(_TRIGGER_STEMS.split()) | {"will not", "would not"}))
                        + r"|n't")
