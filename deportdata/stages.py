@@ -31,7 +31,7 @@ from deportdata.segments import (ARTICLES_PART, MENTIONS_PART, REJECTS_PART, com
                                  mark_complete, segment_files, segment_name)
 from deportdata.quality import seed_quality
 from deportdata.files import sha256_of, write_atomic
-from deportdata.release import PublishResult, Release, latest_release, publish
+from deportdata.release import PublishResult, Release, candidate_version, latest_release, publish
 from deportdata.validate import RowFailure, validate_table
 from schemas.derive import as_date, coerce_frame, frame
 from schemas.tables import ARTICLES, EVENTS, MENTIONS, REJECTS
@@ -461,3 +461,20 @@ def publish_run(ws: Workspace, version: str, fingerprint: str | None = None) -> 
     eval_dir = ws.processed.resolve().parent.parent / "shared" / "eval"
     return publish(tables, ws.processed, ws.root_descriptor, version, EXTRACTOR, changelog, fingerprint,
                    quality=lambda folder: seed_quality(folder, eval_dir))
+
+
+# --- all stages in one process ------------------------------------------------------------------
+
+def run_in_order(ws: Workspace, max_batches: int = 16) -> PublishResult:
+    """Every stage in turn, in this process and without Prefect: what the flow runs, for tests
+    and evaluation scripts that need no orchestration."""
+    manifest = scan_raw(ws.raw)
+    for batch in batches(pending_files(manifest, ws), max_batches):
+        ingest_batch(batch, ws)
+    extract_batch(pending_extraction(ws), ws)
+    compact_segments(ws, max_batches)
+    assemble(manifest, ws)
+    validate_run(ws)
+    version = candidate_version(latest_release(ws.processed))
+    dedupe_run(ws, version)
+    return publish_run(ws, version)

@@ -1,5 +1,5 @@
 """Build a release from eval/dev/raw in a temporary folder and score it against eval/dev/gold.jsonl
-with the shared scorer (../shared/eval/score.py). Usage: python -m eval.score_dev [--misses]"""
+with the shared scorer (../shared/eval/score.py). Usage: python eval/score_dev.py [--misses] (make eval-dev)"""
 from __future__ import annotations
 
 import argparse
@@ -9,7 +9,6 @@ import tempfile
 from pathlib import Path
 
 from deportdata import stages
-from deportdata.release import candidate_version, latest_release
 
 DEV = Path(__file__).resolve().parent / "dev"
 SCORER = Path(__file__).resolve().parents[2] / "shared" / "eval" / "score.py"
@@ -17,17 +16,7 @@ SCORER = Path(__file__).resolve().parents[2] / "shared" / "eval" / "score.py"
 
 def build_release(raw: Path, base: Path) -> Path:
     """The pipeline's stages without Prefect; returns the release's descriptor."""
-    ws = stages.Workspace(raw=raw, processed=base / "processed", cache=base / "cache")
-    manifest = stages.scan_raw(ws.raw)
-    for batch in stages.batches(stages.pending_files(manifest, ws), 4):
-        stages.ingest_batch(batch, ws)
-    stages.extract_batch(stages.pending_extraction(ws), ws)
-    stages.compact_segments(ws, 4)
-    stages.assemble(manifest, ws)
-    stages.validate_run(ws)
-    version = candidate_version(latest_release(ws.processed))
-    stages.dedupe_run(ws, version)
-    result = stages.publish_run(ws, version)
+    result = stages.run_in_order(stages.Workspace(raw=raw, processed=base / "processed", cache=base / "cache"))
     return Path(result.folder) / "datapackage.json"
 
 

@@ -117,19 +117,9 @@ def tree_bytes(folder: Path) -> dict[str, bytes]:
 
 def run_stages(ws):
     """The pipeline flow's steps without Prefect, for tests that need no orchestration."""
-    from deportdata import stages
-    from deportdata.release import candidate_version, latest_release
+    from deportdata.stages import run_in_order
 
-    manifest = stages.scan_raw(ws.raw)
-    for batch in stages.batches(stages.pending_files(manifest, ws), 16):
-        stages.ingest_batch(batch, ws)
-    stages.extract_batch(stages.pending_extraction(ws), ws)
-    stages.compact_segments(ws, 16)
-    stages.assemble(manifest, ws)
-    stages.validate_run(ws)
-    version = candidate_version(latest_release(ws.processed))
-    stages.dedupe_run(ws, version)
-    return stages.publish_run(ws, version)
+    return run_in_order(ws)
 
 
 @pytest.fixture(scope="session")
