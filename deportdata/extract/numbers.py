@@ -28,6 +28,12 @@ _NUMBER = (
 )
 _QUALIFIER = r"(?:(?P<qual>" + "|".join(sorted(QUALIFIERS, key=len, reverse=True)) + r")\s+)?"
 _YEAR = re.compile(r"\b(?:in|since|by|from|until|of|during|early|late|mid-?)\s*$", re.IGNORECASE)
+_MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|"
+          r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
+# digits that belong to a date: "on 28 March", "March 20", "March 20, 2026", "in March 2025"
+_MONTH_AFTER_DAY = re.compile(r"(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"(?!\w)")
+_MONTH_BEFORE_DAY = re.compile(r"\b" + _MONTH + r"\s+$")
+_MONTH_BEFORE_YEAR = re.compile(r"\b" + _MONTH + r"\s+(?:\d{1,2}(?:st|nd|rd|th)?,?\s+)?$")
 NUMBER_RE = re.compile(r"(?<![\w.,$-])" + _QUALIFIER + _NUMBER + r"(?![\w,]*\d)(?!-(?:year|month|day|week|hour))",
                        re.IGNORECASE)
 
@@ -64,12 +70,23 @@ def parse_number(text: str) -> float | None:
     return value or None
 
 
+def _in_date(text: str, start: int, end: int, digits: str) -> bool:
+    before = text[max(0, start - 16):start]
+    if re.fullmatch(r"(?:19|20)\d\d", digits):
+        return bool(_MONTH_BEFORE_YEAR.search(before))
+    if re.fullmatch(r"0?[1-9]|[12]\d|3[01]", digits):
+        return bool(_MONTH_AFTER_DAY.match(text, end) or _MONTH_BEFORE_DAY.search(before))
+    return False
+
+
 def find_counts(text: str) -> list[Count]:
     counts = []
     for m in NUMBER_RE.finditer(text):
         value = parse_number(m.group("num"))
         if value is None or _YEAR.search(text, 0, m.start()) and re.fullmatch(r"(?:19|20)\d\d", m.group("num")):
             continue  # "built in 2023 to shelter migrants": a year, not a count
+        if _in_date(text, m.start("num"), m.end(), m.group("num")):
+            continue
         qual = QUALIFIERS.get((m.group("qual") or "").lower(), "exact")
         counts.append(Count(value, qual, m.start(), m.end()))
     return counts

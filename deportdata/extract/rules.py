@@ -194,6 +194,16 @@ def _transit(f: SentenceFeatures, hit: CountryHit) -> bool:
     return bool(_TRANSIT.search(f.text[max(0, hit.start - 40):hit.start]))
 
 
+SEAT_OF_GOVERNMENT = caseless(r"\b(?:government|officials|authorities|ministry|embassy|leaders?|regime|junta)\s+in\s+$")
+
+
+def _arrival_city(f: SentenceFeatures, iso3: str) -> str | None:
+    """The destination's capital when the flight goes to it ("landed in Juba, South Sudan"): a
+    place finer than the country. A capital in another role names its government ("Kabul said")."""
+    return next((h.text for h in f.countries if h.iso3 == iso3 and h.kind == "capital"
+                 and f.role(h) == "destination" and not SEAT_OF_GOVERNMENT.search(f.text[:h.start])), None)
+
+
 def _destination(f: SentenceFeatures, deporter: str | None, ctx: Context, after: int = 0,
                  anaphoric: bool = False) -> tuple[str | None, str | None]:
     """(partner country, location) of a flight, from cues in the sentence (the place the landing
@@ -207,7 +217,7 @@ def _destination(f: SentenceFeatures, deporter: str | None, ctx: Context, after:
     for role in ("destination", "people", ""):
         for h in candidates:
             if f.role(h) == role:
-                return h.iso3, None
+                return h.iso3, _arrival_city(f, h.iso3)
     for place in f.places:
         if place.iso3 != deporter:
             return place.iso3, place.location
