@@ -23,13 +23,16 @@ FLIGHT_NOUNS = (r"flights?|planes?|aircraft|airplanes?|aeroplanes?|jets?|airline
 BED_NOUNS = r"beds|spaces|spots|places|capacity"
 ORDER_NOUNS = r"(?:executive |presidential )?(?:orders|decisions|decrees|proclamations|memorand(?:a|ums)|actions|measures)"
 
+# the words between a count and its noun are modifiers ("two U.S. military planes"); a preposition
+# or article starts another phrase ("30 Iraqis on a charter flight" counts no flights)
+_MODIFIER = r"(?:(?!(?:on|aboard|in|at|to|from|with|for|by|into|onto|after|before|during|carrying|a|an|the)\b)[\w.’'-]+ )"
 _NOUN_CLASSES = [
-    ("crew", caseless(rf"(?:[\w.’'-]+ ){{0,2}}?(?:{CREW_NOUNS})\b")),
-    ("troops", caseless(rf"(?:[\w.’'-]+ ){{0,3}}?(?:{TROOP_NOUNS})\b")),
-    ("people", caseless(rf"(?:[\w.’'-]+ ){{0,3}}?(?:{PEOPLE_NOUNS})\b")),
-    ("flights", caseless(rf"(?:[\w.’'-]+ ){{0,4}}?(?:{FLIGHT_NOUNS})\b")),
-    ("beds", caseless(rf"(?:[\w.’'-]+ ){{0,2}}?(?:{BED_NOUNS})\b")),
-    ("orders", caseless(rf"(?:[\w.’'-]+ ){{0,2}}?{ORDER_NOUNS}\b")),
+    ("crew", caseless(rf"{_MODIFIER}{{0,2}}?(?:{CREW_NOUNS})\b")),
+    ("troops", caseless(rf"{_MODIFIER}{{0,3}}?(?:{TROOP_NOUNS})\b")),
+    ("people", caseless(rf"{_MODIFIER}{{0,3}}?(?:{PEOPLE_NOUNS})\b")),
+    ("flights", caseless(rf"{_MODIFIER}{{0,4}}?(?:{FLIGHT_NOUNS})\b")),
+    ("beds", caseless(rf"{_MODIFIER}{{0,2}}?(?:{BED_NOUNS})\b")),
+    ("orders", caseless(rf"{_MODIFIER}{{0,2}}?{ORDER_NOUNS}\b")),
     ("percent", caseless(r"(?:%|percent\b|per cent\b|pc\b)")),
 ]
 _NOT_PEOPLE_AFTER = caseless(r"^(?:years?|months?|days?|weeks?|hours?|miles?|km|kilometers|am|pm|a\.m|p\.m)\b")
@@ -68,6 +71,15 @@ FUTURE_RE = caseless(r"\b(?:will|would|plans? to|planning|planned|scheduled(?! (
                      r"(?:flights?|services?))|expected to|set to|is to|are to|"
                      r"intends? to|intend|preparing to|prepares|going to|to be deported|upcoming)\b")
 
+# Decisions on asylum claims are not acts toward flights or deportees: "rejected asylum seekers",
+# "whose claims had been refused", "denied asylum".
+_DECISION_WORDS = frozenset({"rejected", "refused", "denied"})
+_ASYLUM_DECISION = caseless(
+    r"\b(?:rejected|refused|denied|failed|unsuccessful)\s+(?:asylum|applicants?|claimants?|applications?)\b|"
+    r"\bdenied (?:asylum|refugee status|protection)\b|\b(?:asylum|claims?|applications?|requests?|appeals?|bids?)\b"
+    r"(?:\s+[\w-]+){0,3}?\s+(?:were|was|had been|have been|has been|been|being)\s+(?:rejected|refused|denied)\b|"
+    r"\bhad their (?:asylum )?(?:claims?|applications?|requests?) (?:rejected|refused|denied)\b")
+
 
 @dataclass(frozen=True)
 class Counted:
@@ -97,6 +109,17 @@ class SentenceFeatures:
     def words(self) -> frozenset[str]:
         """Lower-cased word tokens, for the rules' cheap "does it mention X at all" gates."""
         return frozenset(_TOKEN.findall(self.text.lower()))
+
+    @cached_property
+    def act_text(self) -> str:
+        """The text with decisions on asylum claims blanked out (same offsets), for the patterns
+        that read what was done to flights or deportees: "rejected asylum seekers" refuse no flight."""
+        if not self.words & _DECISION_WORDS:
+            return self.text
+        text = self.text
+        for m in _ASYLUM_DECISION.finditer(text):
+            text = text[:m.start()] + " " * (m.end() - m.start()) + text[m.end():]
+        return text
 
     @cached_property
     def counted(self) -> list[Counted]:

@@ -83,14 +83,19 @@ def _unique(hits: list[CountryHit]) -> list[CountryHit]:
     return out
 
 
-DEPORTING_VERB = caseless(r"^\W*(?:on \w+ |last \w+ |this \w+ |earlier this \w+ )?(?:has |have |had )?"
+DEPORTING_VERB = caseless(r"^\W*(?:(?:'s|’s)?\s*(?:federal |interior |immigration |migration |border |home )?"
+                          r"(?:authorities|government|police|officials|ministry|office|agents) )?"
+                          r"(?:on \w+ |last \w+ |this \w+ |earlier this \w+ )?(?:has |have |had )?"
                           r"(?:deported|expelled|repatriated|deports|flew|flies|sent|"
                           r"returned|removed)\b")
 
 
+NATIONAL_FLIGHT_GAP = caseless(r"\s+(?:(?:deportation|charter(?:ed)?|removal|repatriation|return|special)\s+)*")
+
+
 def deports(f: SentenceFeatures, hit: CountryHit) -> bool:
     """Whether the country is the subject of a removal verb ("Germany on Friday deported")."""
-    return bool(DEPORTING_VERB.match(f.text[hit.end:hit.end + 40])) and not f.role(hit)
+    return bool(DEPORTING_VERB.match(f.text[hit.end:hit.end + 70])) and not f.role(hit)
 
 
 def _deporter(f: SentenceFeatures, ctx: Context, agency_before: int | None = None) -> str | None:
@@ -99,6 +104,9 @@ def _deporter(f: SentenceFeatures, ctx: Context, agency_before: int | None = Non
     for h in f.countries:
         if f.role(h) == "origin":
             return h.iso3
+    for place in f.places:  # "a charter flight that left Leipzig"; a base abroad is its operator's
+        if f.role(place) == "origin":
+            return DETENTION_SITES[place.location][0] if place.location in DETENTION_SITES else place.iso3
     for h in f.countries:
         if deports(f, h):
             return h.iso3
@@ -107,6 +115,9 @@ def _deporter(f: SentenceFeatures, ctx: Context, agency_before: int | None = Non
     if agency_before is not None:
         agency = next((h.iso3 for h in f.countries if h.kind == "agency" and 0 <= agency_before - h.end <= 25
                        and re.fullmatch(r"[\w\s'’-]*", f.text[h.end:agency_before])), None)
+        # "a Dutch charter flight", "a German deportation flight", but not "Colombian Air Force planes"
+        agency = agency or next((h.iso3 for h in f.countries if h.kind == "demonym" and not f.role(h)
+                                 and NATIONAL_FLIGHT_GAP.fullmatch(f.text[h.end:agency_before])), None)
         if agency:
             return agency
     return ctx.deporter
@@ -231,6 +242,21 @@ def _destination(f: SentenceFeatures, deporter: str | None, ctx: Context, after:
     return ctx.last_country, None
 
 
+INSTEAD_OF = caseless(r"\binstead of\s+(?:the\s+)?$")
+
+
+def _intended_destination(f: SentenceFeatures, deporter: str | None, diverted_at: int) -> tuple[str, str | None] | None:
+    """Where a diverted flight was going: a destination named before the diversion ("the flight to
+    Pakistan was rerouted to Bari") or "instead of" it ("landed in Athens instead of Tirana")."""
+    hits = sorted(f.countries + f.places, key=lambda h: h.start)
+    intended = [h for h in hits if h.iso3 != deporter and (
+        INSTEAD_OF.search(f.text[max(0, h.start - 20):h.start]) or h.start < diverted_at and f.role(h) == "destination")]
+    if not intended:
+        return None
+    h = intended[0]
+    return h.iso3, h.location if h.kind == "place" else h.text if h.kind == "capital" else None
+
+
 SINGULAR_FLIGHT = caseless(r"\b(?:a|an|the|one|another|first|second|third|fourth|fifth|latest|last|single|this|its)\s+"
                            r"(?:(?!(?:of|to|for|with|and|from)\b)[\w.’'-]+\s+){0,4}?(?:flight|plane|aircraft|jet|airplane|"
                            r"airliner|charter|C-17|C-130|C-5|Boeing \d{3}|Airbus A\d{3})(?![\w-])(?!s\b)")
@@ -268,11 +294,11 @@ def code_removal_flight(f: SentenceFeatures, ctx: Context) -> list[dict]:
     if noun and isearch(r"\b(?:if|unless|whether)\b[^,;]*$", f.text[:noun.start()]):
         return []  # "tariffs if Colombia does not accept the flights": a condition, not a flight
     if noun and FLIGHTS_AS_POLICY.search(f.text) and not any(
-            pattern.search(f.text) for name, pattern in FLIGHT_STATUS if name in ("refused", "landed", "departed")):
+            pattern.search(f.act_text) for name, pattern in FLIGHT_STATUS if name in ("refused", "landed", "departed")):
         return []  # "Caracas halted the flights", "agreed to resume accepting flights": a policy, no flight
-    status = next((name for name, pattern in FLIGHT_STATUS if pattern.search(f.text)), "unknown")
+    status = next((name for name, pattern in FLIGHT_STATUS if pattern.search(f.act_text)), "unknown")
     expected = EXPECTED_MOVE.search(f.text) if status in ("landed", "departed") else None
-    if expected and not FLIGHT_STATUS_PATTERN[status].search(_blank(f.text, expected.start(), expected.end())):
+    if expected and not FLIGHT_STATUS_PATTERN[status].search(_blank(f.act_text, expected.start(), expected.end())):
         status = "planned"  # its only landing or departure is still to come
     landing_refused = status == "refused" and isearch(r"\bto land\b|\blanding\b", f.text) \
         and (f.carrier or f.countries)
@@ -301,12 +327,14 @@ def code_removal_flight(f: SentenceFeatures, ctx: Context) -> list[dict]:
             return []  # a quoted refusal is the government's stated position
         if STATED_POSITION.search(f.text) and not isearch(r"\bdid not leave\b|\bnever left\b", f.text):
             return []  # a government saying it would not allow flights is a diplomatic response (rule 2)
-        if not (SPECIFIC_FLIGHT.search(f.text) or anaphoric or REFUSAL_ACT.search(f.text)):
+        if not (SPECIFIC_FLIGHT.search(f.text) or anaphoric or REFUSAL_ACT.search(f.act_text)):
             return []  # "refuse military flights" in general is a stated position, not a flight
     deporter = _deporter(f, ctx, agency_before=noun.start() if noun else None) or US
-    trigger = FLIGHT_STATUS_PATTERN[status].search(f.text) if status in FLIGHT_STATUS_PATTERN else None
+    trigger = FLIGHT_STATUS_PATTERN[status].search(f.act_text) if status in FLIGHT_STATUS_PATTERN else None
     definite = bool(anaphoric or FOLLOW_UP_NP.search(f.text))
     partner, location = _destination(f, deporter, ctx, after=trigger.start() if trigger else 0, anaphoric=definite)
+    if status == "diverted" and trigger:
+        partner, location = _intended_destination(f, deporter, trigger.start()) or (partner, location)
     partners = [partner]
     if status == "refused":
         refusers = [h for h in _unique(f.countries) if h.iso3 != deporter and f.role(h) in ("", "destination")]
@@ -402,7 +430,7 @@ RESPONSE_ANY = _stems("refus reject deny denie denied protest condemn denounc ob
 def code_diplomatic_response(f: SentenceFeatures, ctx: Context) -> list[dict]:
     if not RESPONSE_ANY.search(f.text):
         return []
-    status = next((name for name, pattern in RESPONSE_STATUS if pattern.search(f.text)), None)
+    status = next((name for name, pattern in RESPONSE_STATUS if pattern.search(f.act_text)), None)
     if status is None:
         return []
     if status != "reversal" and not (f.deport_context or FLIGHT_NOUN.search(f.text) or ctx.recent_deport
@@ -423,7 +451,7 @@ def code_diplomatic_response(f: SentenceFeatures, ctx: Context) -> list[dict]:
         responders = [CountryHit(0, 0, ctx.last_country, "context", "")]
     if not responders:
         return []
-    trigger = RESPONSE_PATTERN[status].search(f.text)
+    trigger = RESPONSE_PATTERN[status].search(f.act_text)
     if isearch(r"\b(?:opposition|critics|activists|rights groups|lawmakers|protesters|demonstrators|unions?|relatives|"
                r"supporters|crowds|residents|students|church(?:es)?)\b",
                  f.text[:trigger.start()]):
@@ -437,7 +465,7 @@ def code_diplomatic_response(f: SentenceFeatures, ctx: Context) -> list[dict]:
     out = [_record("diplomatic_response", status, f, h.iso3, deporter) for h in chosen]
     # "accepted the man its officials had refused to admit last week, backing down": the refusal it
     # reverses is a response of its own
-    refusal = RESPONSE_PATTERN["refusal"].search(_blank(f.text, trigger.start(), trigger.end()))
+    refusal = RESPONSE_PATTERN["refusal"].search(_blank(f.act_text, trigger.start(), trigger.end()))
     if status == "reversal" and refusal:
         out += [_record("diplomatic_response", "refusal", f, h.iso3, deporter) for h in chosen]
     # a reversal usually ends with acceptance, which is the same act: one record is enough
