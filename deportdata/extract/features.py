@@ -55,7 +55,9 @@ _DEST_CUE = caseless(r"(?:\bto|\binto|\bin|\bfor|\bbound for|\bback to|\btoward|
 # from Mexico"), but the people's origin after a people noun ("five men from Vietnam").
 _ORIGIN_CUE = caseless(r"(?:\b(?:deport\w*|flights?|planes?|aircraft|jets?|charters?|removed|expelled|returned|"
                        r"departed|took off|left|sent back|flown|arriv\w+|came|coming)\b[^,;.]{0,20}\bfrom|"
-                       r"\bout of|\bleft|\b(?:removed|deported|expelled|returned|sent) by)(?: the)?\s*$")
+                       r"\bout of|\bleft|\b(?:removed|deported|expelled|returned|sent) by|"
+                       r"\b(?:treatment|mistreatment|abuses?|deportations?|expulsions?|removals?|raids?)\b[^,;.]{0,30}\bby)"
+                       r"(?: the)?\s*$")
 # (a region the gazetteer does not list may come first: "mostly from Central Asia and India")
 # ("migrants deported from the United States" name where they were removed from: an origin)
 _PEOPLE_FROM_CUE = caseless(rf"(?:{PEOPLE_NOUNS}|deportees)\b[^;.]{{0,30}}(?<!deported )(?<!expelled )(?<!removed )"
@@ -65,7 +67,8 @@ _PEOPLE_FROM_CUE = caseless(rf"(?:{PEOPLE_NOUNS}|deportees)\b[^;.]{{0,30}}(?<!de
 # Words that put a sentence in the context of removals: stems anywhere in a word ("deport",
 # "immigra"), a few whole words; one prefix trie, so the search costs a few branches per character.
 _DEPORT_STEMS = ("deport migrant immigra asylum repatriat expel expuls returnees undocumented detainee nationals "
-                 "shackle handcuff compatriots readmission").split() + ["illegal aliens", "third-country", "third country"]
+                 "shackle handcuff compatriots readmission").split() + ["illegal aliens", "third-country", "third country",
+                                                                 "forced return"]
 DEPORT_RE = caseless(r"\b(?:removals?|removed to|aliens|ice|citizens|returned)\b|" + _trie_pattern(sorted(_DEPORT_STEMS)))
 FUTURE_RE = caseless(r"\b(?:will|would|plans? to|planning|planned|scheduled(?! (?:commercial |passenger |airline )?"
                      r"(?:flights?|services?))|expected to|set to|is to|are to|"
@@ -164,7 +167,7 @@ class SentenceFeatures:
         roles = self.__dict__.setdefault("_roles", {})
         if hit.start not in roles:
             previous = [h for h in self.countries if h.end <= hit.start]
-            if previous and _LIST_JOINER.fullmatch(self.text[previous[-1].end:hit.start]):
+            if previous and LIST_JOINER.fullmatch(self.text[previous[-1].end:hit.start]):
                 roles[hit.start] = self.role(previous[-1])
             else:
                 roles[hit.start] = self._own_role(hit)
@@ -262,7 +265,7 @@ _FUTURE_BEFORE_DATE = caseless(r"\b(?:will|is (?:scheduled|set|expected|due) to|
 _SINCE = caseless(r"\bsince\b[^,;]{0,60}$")
 _DATELINE = re.compile(r"^\W*[A-ZÀ-Ý][A-ZÀ-Ý .'/-]{2,}(?:,[^()]{0,40}?)?\s*\([A-Z][A-Za-z]{1,12}\)\s*[-—–]+\s*")
 _TOKEN = re.compile(r"[\w’'-]+")
-_LIST_JOINER = re.compile(r"\s*(?:,|and|, and|or)\s*")
+LIST_JOINER = re.compile(r"\s*(?:,|and|, and|or)\s*")
 _ANY_NUMBER = caseless(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|twenty|thirty|"
                        r"forty|fifty|sixty|seventy|eighty|ninety|hundred|dozen|both|single|a|an|another)\b")
 _ANY_DATE = caseless(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|Mon|Tue|Wed|Thu|Fri|Sat|Sun|"

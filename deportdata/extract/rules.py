@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 
 from deportdata.extract.caseless import CaselessPattern, caseless, imatch, isearch
-from deportdata.extract.features import PEOPLE_NOUNS, SentenceFeatures
+from deportdata.extract.features import LIST_JOINER, PEOPLE_NOUNS, SentenceFeatures
 from deportdata.extract.gazetteer import CountryHit, _trie_pattern
 
 US = "USA"
@@ -86,7 +86,8 @@ def _unique(hits: list[CountryHit]) -> list[CountryHit]:
 DEPORTING_VERB = caseless(r"^\W*(?:(?:'s|’s)?\s*(?:federal |interior |immigration |migration |border |home )?"
                           r"(?:authorities|government|police|officials|ministry|office|agents) )?"
                           r"(?:on \w+ |last \w+ |this \w+ |earlier this \w+ )?(?:has |have |had )?"
-                          r"(?:deported|expelled|repatriated|deports|flew|flies|sent|"
+                          r"(?:(?:wants?|wanted|seeks?|sought|is seeking|is trying|tried|plans?|planned|intends?) to "
+                          r"(?:deport|expel|remove|return|send)|deported|expelled|repatriated|deports|flew|flies|sent|"
                           r"returned|removed)\b")
 
 
@@ -242,6 +243,10 @@ def _destination(f: SentenceFeatures, deporter: str | None, ctx: Context, after:
     return ctx.last_country, None
 
 
+# "tariffs if Colombia does not accept the flights"
+CONDITION_BEFORE = caseless(r"\b(?:if|unless|whether)\b[^,;]*$")
+# "visa curbs until Algiers agrees to take back its citizens": an acceptance still awaited
+AWAITED_BEFORE = caseless(r"\b(?:if|unless|whether|until)\b[^,;]*$")
 INSTEAD_OF = caseless(r"\binstead of\s+(?:the\s+)?$")
 
 
@@ -291,7 +296,7 @@ def code_removal_flight(f: SentenceFeatures, ctx: Context) -> list[dict]:
     people_landed = None if noun or anaphoric or NOT_BY_AIR.search(f.text) else PEOPLE_LANDED.search(f.text)
     if not (noun or anaphoric or people_landed):
         return []
-    if noun and isearch(r"\b(?:if|unless|whether)\b[^,;]*$", f.text[:noun.start()]):
+    if noun and CONDITION_BEFORE.search(f.text[:noun.start()]):
         return []  # "tariffs if Colombia does not accept the flights": a condition, not a flight
     if noun and FLIGHTS_AS_POLICY.search(f.text) and not any(
             pattern.search(f.act_text) for name, pattern in FLIGHT_STATUS if name in ("refused", "landed", "departed")):
@@ -394,7 +399,11 @@ RESPONSE_STATUS = [
                          r"take|authori[sz]e|permit)|wouldn't (?:allow|accept|let|authori[sz]e|permit)|"
                          r"not (?:accept|allow|receive) (?:any )?(?:deport|migrant|"
                          r"flights|planes|military)|reject(?:ed|s)? (?:the )?(?:deportation|deportees|request|"
-                         r"migrants|returns)|declined to (?:accept|receive|take|admit))")),
+                         r"migrants|returns)|declined to (?:accept|receive|take|admit)|"
+                         # travel papers the deporting country needs: "refused to issue consular passes"
+                         r"(?:refus\w*|declin\w*|fail\w*|stopped|not) (?:to )?(?:issu|grant|deliver|provid)\w* (?:\w+ ){0,2}?"
+                         r"(?:travel documents|consular (?:passes|documents|permits|travel documents)|laissez-passers?|"
+                         r"emergency passports))")),
     ("acceptance", caseless(r"\b(?:agreed (?:\w+ ){0,4}?to (?:accept|receive|take|allow)|agrees to (?:accept|receive|take)|"
                             r"(?:will|would) (?:[\w-]+,? ){0,5}?(?:accept\w*|receiv\w*|take back|take in)|"
                             r"obligation\w* (?:\w+ ){0,4}to take back|accepted (?:the )?(?:return|"
@@ -439,10 +448,19 @@ def code_diplomatic_response(f: SentenceFeatures, ctx: Context) -> list[dict]:
     deporter = _deporter(f, ctx) or US
     # a country the response is addressed to ("called on Islamabad to halt ... deportations") is its target
     addressed = next((h for h in f.countries if ADDRESSED.search(f.text[max(0, h.start - 16):h.start])), None)
+    targets: list[str] = []
     if addressed:
-        deporter = addressed.iso3
+        deporter, targets, last_end = addressed.iso3, [addressed.iso3], addressed.end
+        for h in f.countries:  # "urged Tehran and Islamabad to halt": each country listed is a target
+            if h.start <= addressed.start:
+                continue
+            if not LIST_JOINER.fullmatch(f.text[last_end:h.start]):
+                break
+            targets += [h.iso3] if h.iso3 not in targets else []
+            last_end = h.end
     # filtered before de-duplication: "Colombian migrants ... Petro said" still names Colombia as a responder
-    responders = _unique([h for h in f.countries if h.iso3 != deporter and f.role(h) != "people"])
+    responders = _unique([h for h in f.countries if h.iso3 not in targets and h.iso3 != deporter
+                          and f.role(h) != "people"])
     if not responders and (status == "protest" or re.match(r"\W*(?:it|he|she|they|its|the government)\b", f.text)):
         responders = [h for h in _unique(f.places + f.fallback_countries()) if h.iso3 != deporter]
     if not responders and ctx.last_country and ctx.last_country != deporter and GOVERNMENT_SUBJECT.match(f.text):
@@ -452,6 +470,10 @@ def code_diplomatic_response(f: SentenceFeatures, ctx: Context) -> list[dict]:
     if not responders:
         return []
     trigger = RESPONSE_PATTERN[status].search(f.act_text)
+    if status in ("acceptance", "reversal") and AWAITED_BEFORE.search(f.text[:trigger.start()]):
+        return []  # a condition someone else sets, not the government's act
+    if status == "protest" and imatch(r"\W*protests\b", f.text):
+        return []  # "Protests over fuel prices disrupted ...": street protests
     if isearch(r"\b(?:opposition|critics|activists|rights groups|lawmakers|protesters|demonstrators|unions?|relatives|"
                r"supporters|crowds|residents|students|church(?:es)?)\b",
                  f.text[:trigger.start()]):
@@ -462,7 +484,7 @@ def code_diplomatic_response(f: SentenceFeatures, ctx: Context) -> list[dict]:
     chosen = before or responders[:1]
     if status == "refusal" and isearch(r"\brefus\w* to allow\b.*\bto land\b", f.text):
         chosen = chosen[:1]
-    out = [_record("diplomatic_response", status, f, h.iso3, deporter) for h in chosen]
+    out = [_record("diplomatic_response", status, f, h.iso3, target) for h in chosen for target in targets or [deporter]]
     # "accepted the man its officials had refused to admit last week, backing down": the refusal it
     # reverses is a response of its own
     refusal = RESPONSE_PATTERN["refusal"].search(_blank(f.act_text, trigger.start(), trigger.end()))
@@ -613,7 +635,7 @@ MEASURE_STATUS = [
                         r"suspended the|paused|held in reserve|will not be (?:imposed|applied)|would not be|removed|"
                         r"averted)\b")),
     ("threatened", caseless(r"\b(?:threat\w*|warn\w*|could (?:impose|face|slap)|would (?:impose|slap|face|order|levy)|vow\w*|"
-                            r"if\b|unless|menac\w*|ultimatum|prepared to|raise (?:them )?to)\b")),
+                            r"if\b|unless|until|menac\w*|ultimatum|prepared to|raise (?:them )?to)\b")),
     ("imposed", caseless(r"\b(?:impos\w+|announc\w+|order\w*|slapp\w+|levied|placed|put|ordered|authori[sz]ed|"
                          r"implement\w*|will (?:apply|take effect)|effective|retaliat\w+|hit)\b")),
 ]
