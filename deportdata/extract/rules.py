@@ -168,7 +168,7 @@ FLIGHT_STATUS = [
                         r"arriving|reached|disembark(?:ed|s)?|deplane[ds]?|got off|get off|step(?:ped|s)? off|"
                         r"leave (?:a|the) plane|left (?:a|the) plane|were received|was received|were flown|was flown|"
                         r"were deported to|were returned to|were repatriated|was deported to|flew (?:\w+ ){1,3}to|"
-                        r"received (?:\w+ ){0,4}(?:flights?|planes?|charters?)|received \d[\d,]* |brought (?:\w+ ){1,4}"
+                        r"(?:received|accepted) (?:\w+ ){0,4}(?:flights?|planes?|charters?)|received \d[\d,]* |brought (?:\w+ ){1,4}"
                         r"(?:home|back|to)|took (?:\w+ ){1,3}to|have now taken|has now taken)\b")),
     ("departed", caseless(r"\b(?:departed|departs|took off|takes off|left|leaves|on (?:its|their|the) way|en route|"
                           r"headed (?:to|for|back)|heading (?:to|for|back)|bound for|sent|carrying|"
@@ -389,7 +389,8 @@ RESPONSE_STATUS = [
                          r"(?:protest|complaint)|(?:categorically|strongly|firmly|flatly) rejected|"
                          r"criticiz(?:ed|es)|criticis(?:ed|es)|outrage[ds]?|summon(?:ed|s) (?:the )?\S* ?ambassador|"
                          r"demand(?:ed|s) (?:an )?explanations?|flagrant disregard|degrading|called (?:it|the treatment) "
-                         r"(?:unacceptable|humiliating)|unacceptable|humiliating|complain(?:ed|s)|rejection of the "
+                         r"(?:unacceptable|humiliating)|call(?:ed|s|ing) (?:it|this|the [\w\s-]{3,60}?) (?:an? )?"
+                         r"(?:kidnapping|abduction|violation|crime|illegal)|unacceptable|humiliating|complain(?:ed|s)|rejection of the "
                          r"treatment|(?:energetic|strong|firm|categorical) rejection)\b")),
     ("refusal", caseless(r"\b(?:(?:suspend|halt|stopp?)(?:ed|s)? (?:\w+ )?(?:repatriation|deportation|return) flights|"
                          r"deny (?:the )?entry|denied (?:the )?entry|denied (?:a|the) request|no longer (?:accept|"
@@ -398,16 +399,16 @@ RESPONSE_STATUS = [
                          r"(?:allow|accept|receive|let|take|authori[sz]e|permit|admit)|won't (?:allow|accept|receive|let|"
                          r"take|authori[sz]e|permit)|wouldn't (?:allow|accept|let|authori[sz]e|permit)|"
                          r"not (?:accept|allow|receive) (?:any )?(?:deport|migrant|"
-                         r"flights|planes|military)|reject(?:ed|s)? (?:the )?(?:deportation|deportees|request|"
-                         r"migrants|returns)|declined to (?:accept|receive|take|admit)|"
+                         r"flights|planes|military)|reject(?:ed|s)? (?:the |an? )?(?:[\w.-]+ ){0,2}?(?:deportation|deportees|"
+                         r"request|migrants|returns|proposal)|(?:slow|reluctant|unwilling) to (?:issue|accept|take|receive)|declined to (?:accept|receive|take|admit)|"
                          # travel papers the deporting country needs: "refused to issue consular passes"
                          r"(?:refus\w*|declin\w*|fail\w*|stopped|not) (?:to )?(?:issu|grant|deliver|provid)\w* (?:\w+ ){0,2}?"
                          r"(?:travel documents|consular (?:passes|documents|permits|travel documents)|laissez-passers?|"
                          r"emergency passports))")),
     ("acceptance", caseless(r"\b(?:agreed (?:\w+ ){0,4}?to (?:accept|receive|take|allow)|agrees to (?:accept|receive|take)|"
                             r"(?:will|would) (?:[\w-]+,? ){0,5}?(?:accept\w*|receiv\w*|take back|take in)|"
-                            r"obligation\w* (?:\w+ ){0,4}to take back|accepted (?:the )?(?:return|"
-                            r"deport|flights|migrants|repatriation)|welcomed back|ready to (?:receive|accept|take back)|"
+                            r"obligation\w* (?:\w+ ){0,4}to take back|accepted (?:the |an? )?(?:\w+ )?(?:return|"
+                            r"deport|flights?|migrants|repatriation)|welcomed back|ready to (?:receive|accept|take back)|"
                             r"(?:willing|prepared) to (?:receive|accept|take)|(?:had|has|have) received (?:the )?(?:\w+ )?"
                             r"(?:returnees|deportees|migrants|nationals)|(?:ready|willing|prepared) to take (?:\w+ )?back|"
                             r"sent (?:its|their) (?:own )?(?:presidential )?(?:plane|aircraft|jets?))")),
@@ -429,6 +430,7 @@ def _stems(words: str) -> CaselessPattern:
 
 
 RESPONSE_ANY = _stems("refus reject deny denie denied protest condemn denounc object critici outrage summon demand "
+                      "slow reluctan unwilling kidnap abduct "
                       "disregard degrading unacceptabl humiliat complain accept receiv take welcom ready willing "
                       "back revers relent cave u-turn climbed changed agree only condition provided long treated "
                       "civilian handcuff military longer suspend halt stop won't wouldn't not sent concern lodg "
@@ -918,6 +920,7 @@ retaliat punitive consequences restriction detention detain camp facilit center 
 beds held hold troops soldiers marines service guard active-duty personnel armed military executive presidential
 proclamation emergency decision decree alien judge court concern lodg categoric strongly firmly flatly retreat
 capitulat gave gives ended overcome obligation prepared authori permit injunction licen declin admit
+slow reluctan unwilling kidnap abduct
 """
 ANY_TRIGGER = caseless(r"\b" + _trie_pattern(sorted(set(_TRIGGER_STEMS.split()) | {"will not", "would not"}))
                        + r"|n't")
