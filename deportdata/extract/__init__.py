@@ -36,7 +36,7 @@ def _article_deporter(features) -> str | None:
     if any(h.iso3 == US for f in features for h in f.countries):
         return US
     origins = Counter(h.iso3 for f in features if f.deport_context or FLIGHT_NOUN.search(f.text)
-                      for h in f.countries if f.role(h) == "origin" or deports(f, h))
+                      for h in f.countries + f.places if f.role(h) == "origin" or deports(f, h))
     if origins:
         return origins.most_common(1)[0][0]
     # else the country of the agencies that act ("the Home Office said")

@@ -54,7 +54,7 @@ _DEST_CUE = caseless(r"(?:\bto|\binto|\bin|\bfor|\bbound for|\bback to|\btoward|
 # "from X" marks the deporting country after a removal word ("deported from the U.S.", "a flight
 # from Mexico"), but the people's origin after a people noun ("five men from Vietnam").
 _ORIGIN_CUE = caseless(r"(?:\b(?:deport\w*|flights?|planes?|aircraft|jets?|charters?|removed|expelled|returned|"
-                       r"departed|took off|left|sent back|flown|arriv\w+|came|coming)\b[^,;.]{0,20}\bfrom|"
+                       r"departed|took off|left|sent back|flown|arriv(?:ed|es|ing)|came|coming)\b[^,;.]{0,20}\bfrom|"
                        r"\bout of|\bleft|\b(?:removed|deported|expelled|returned|sent) by|"
                        r"\b(?:treatment|mistreatment|abuses?|deportations?|expulsions?|removals?|raids?)\b[^,;.]{0,30}\bby)"
                        r"(?: the)?\s*$")

@@ -210,26 +210,31 @@ SEAT_OF_GOVERNMENT = caseless(r"\b(?:government|officials|authorities|ministry|e
 
 
 def _arrival_city(f: SentenceFeatures, iso3: str) -> str | None:
-    """The destination's capital when the flight goes to it ("landed in Juba, South Sudan"): a
-    place finer than the country. A capital in another role names its government ("Kabul said")."""
-    return next((h.text for h in f.countries if h.iso3 == iso3 and h.kind == "capital"
-                 and f.role(h) == "destination" and not SEAT_OF_GOVERNMENT.search(f.text[:h.start])), None)
+    """A place of the destination the flight goes to ("flew to India, landing in Amritsar"), or its
+    capital ("landed in Juba, South Sudan"): finer than the country. A capital in another role names
+    its government ("Kabul said")."""
+    place = next((p.location for p in f.places if p.iso3 == iso3 and f.role(p) == "destination"), None)
+    return place or next((h.text for h in f.countries if h.iso3 == iso3 and h.kind == "capital"
+                          and f.role(h) == "destination" and not SEAT_OF_GOVERNMENT.search(f.text[:h.start])), None)
 
 
 def _destination(f: SentenceFeatures, deporter: str | None, ctx: Context, after: int = 0,
                  anaphoric: bool = False) -> tuple[str | None, str | None]:
     """(partner country, location) of a flight, from cues in the sentence (the place the landing
     verb points at first), else from context."""
-    places = sorted(f.places, key=lambda p: (p.start < after, p.start))
-    for place in places:
-        if f.role(place) == "destination" and place.iso3 != deporter and not _transit(f, place):
-            return place.iso3, place.location
+    # the place or country the landing verb points at first: "landed in Amritsar, India", "flown to
+    # Juba, the capital of South Sudan, after weeks at a base in Djibouti"
+    pointed = sorted((h for h in f.places + f.countries if f.role(h) == "destination" and h.iso3 != deporter
+                      and not _transit(f, h)), key=lambda h: (h.start < after, h.start))
+    if pointed:
+        h = pointed[0]
+        return h.iso3, h.location if h.kind == "place" else _arrival_city(f, h.iso3)
     # every mention, not one per country: "men from South Sudan ... landed in Juba, South Sudan"
     candidates = [h for h in f.countries if h.iso3 != deporter and not _transit(f, h)]
-    for role in ("destination", "people", ""):
+    for role in ("people", ""):
         for h in candidates:
             if f.role(h) == role:
-                return h.iso3, _arrival_city(f, h.iso3)
+                return h.iso3, None
     for place in f.places:
         if place.iso3 != deporter:
             return place.iso3, place.location
@@ -381,17 +386,6 @@ RESPONSE_STATUS = [
                             r"(?:deportees|migrants|they) (?:be|are|travel)|only on (?:civilian|commercial)|"
                             r"(?:civilian|commercial) (?:planes?|flights?|aircraft) only|without handcuffs|"
                             r"and not on military)")),
-    ("protest", caseless(r"\b(?:(?<!in )protest(?:ed|s|ing)?|condemn(?:ed|s|ing)?|denounc(?:ed|es|ing)|object(?:ed|s)|"
-                         r"(?:conveyed|expressed|voiced|raised|registered)\W+(?:\w+\W+){0,2}concerns?\b|"
-                         r"(?:called on|calls on|urged|urges)\b.{0,40}\bto (?:halt|stop|end|suspend|pause)\b|"
-                         r"(?:reconsider|review|end|suspend|cut)\w* (?:its |their |our )?(?:\w+ )?(?:co-?operation|ties|"
-                         r"relations) with|lodged (?:a|an) (?:\w+ )?"
-                         r"(?:protest|complaint)|(?:categorically|strongly|firmly|flatly) rejected|"
-                         r"criticiz(?:ed|es)|criticis(?:ed|es)|outrage[ds]?|summon(?:ed|s) (?:the )?\S* ?ambassador|"
-                         r"demand(?:ed|s) (?:an )?explanations?|flagrant disregard|degrading|called (?:it|the treatment) "
-                         r"(?:unacceptable|humiliating)|call(?:ed|s|ing) (?:it|this|the [\w\s-]{3,60}?) (?:an? )?"
-                         r"(?:kidnapping|abduction|violation|crime|illegal)|unacceptable|humiliating|complain(?:ed|s)|rejection of the "
-                         r"treatment|(?:energetic|strong|firm|categorical) rejection)\b")),
     ("refusal", caseless(r"\b(?:(?:suspend|halt|stopp?)(?:ed|s)? (?:\w+ )?(?:repatriation|deportation|return) flights|"
                          r"deny (?:the )?entry|denied (?:the )?entry|denied (?:a|the) request|no longer (?:accept|"
                          r"allow|receive|take)|(?<!was )(?<!were )(?<!been )refus(?:ed|es|e) (?:\w+ ){0,3}?to (?:accept|"
@@ -405,8 +399,19 @@ RESPONSE_STATUS = [
                          r"(?:refus\w*|declin\w*|fail\w*|stopped|not) (?:to )?(?:issu|grant|deliver|provid)\w* (?:\w+ ){0,2}?"
                          r"(?:travel documents|consular (?:passes|documents|permits|travel documents)|laissez-passers?|"
                          r"emergency passports))")),
+    ("protest", caseless(r"\b(?:(?<!in )protest(?:ed|s|ing)?|condemn(?:ed|s|ing)?|denounc(?:ed|es|ing)|object(?:ed|s)|"
+                         r"(?:conveyed|expressed|voiced|raised|registered)\W+(?:\w+\W+){0,2}concerns?\b|"
+                         r"(?:called on|calls on|urged|urges)\b.{0,40}\bto (?:halt|stop|end|suspend|pause)\b|"
+                         r"(?:reconsider|review|end|suspend|cut)\w* (?:its |their |our )?(?:\w+ )?(?:co-?operation|ties|"
+                         r"relations) with|lodged (?:a|an) (?:\w+ )?"
+                         r"(?:protest|complaint)|(?:categorically|strongly|firmly|flatly) rejected|"
+                         r"criticiz(?:ed|es)|criticis(?:ed|es)|outrage[ds]?|summon(?:ed|s) (?:the )?\S* ?ambassador|"
+                         r"demand(?:ed|s) (?:an )?explanations?|flagrant disregard|degrading|called (?:it|the treatment) "
+                         r"(?:unacceptable|humiliating)|call(?:ed|s|ing) (?:it|this|the [\w\s-]{3,60}?) (?:an? )?"
+                         r"(?:kidnapping|abduction|violation|crime|illegal)|unacceptable|humiliating|complain(?:ed|s)|rejection of the "
+                         r"treatment|(?:energetic|strong|firm|categorical) rejection)\b")),
     ("acceptance", caseless(r"\b(?:agreed (?:\w+ ){0,4}?to (?:accept|receive|take|allow)|agrees to (?:accept|receive|take)|"
-                            r"(?:will|would) (?:[\w-]+,? ){0,5}?(?:accept\w*|receiv\w*|take back|take in)|"
+                            r"(?:will|would) (?:[\"“]?[\w-]+,? ){0,5}?[\"“]?(?:accept\w*|receiv\w*|take back|take in)|"
                             r"obligation\w* (?:\w+ ){0,4}to take back|accepted (?:the |an? )?(?:\w+ )?(?:return|"
                             r"deport|flights?|migrants|repatriation)|welcomed back|ready to (?:receive|accept|take back)|"
                             r"(?:willing|prepared) to (?:receive|accept|take)|(?:had|has|have) received (?:the )?(?:\w+ )?"
@@ -505,8 +510,8 @@ AGREEMENT_STATUS = [
                            r"start|never (?:started|got off|took off|took effect|flew)|collapsed|was voted out|"
                            r"ruled (?:it )?unlawful|struck down|tore up|torn up)\b")),
     ("suspended", caseless(r"\b(?:suspended|paused|put on hold|halted|frozen|froze)\b")),
-    ("in_force", caseless(r"\b(?:under (?:the|this|that|a|an|its|their|[\w.]+['’]s) (?:[\w\"“”'’,-]+ ){0,6}?(?:deal|"
-                          r"agreement|arrangement|accord|pact|scheme|protocol)|"
+    ("in_force", caseless(r"\b(?:under (?:the|this|that|a|an|its|their|[\w.]+['’]s) (?:[\w\"“”'’,-]+ ){0,6}?(?:deals?|"
+                          r"agreements?|arrangements?|accords?|pacts?|schemes?|protocols?)|"
                           r"in force|in effect|"
                           r"took effect|takes effect|first (?:flight|group|deportees)|implemented|already (?:been )?"
                           r"(?:sent|flown|received|deported))\b")),
