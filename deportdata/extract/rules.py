@@ -341,7 +341,10 @@ def code_removal_flight(f: SentenceFeatures, ctx: Context) -> list[dict]:
             return []  # "refuse military flights" in general is a stated position, not a flight
     deporter = _deporter(f, ctx, agency_before=noun.start() if noun else None) or US
     trigger = FLIGHT_STATUS_PATTERN[status].search(f.act_text) if status in FLIGHT_STATUS_PATTERN else None
-    definite = bool(anaphoric or FOLLOW_UP_NP.search(f.text))
+    # "the planes", or a flight with its passengers told right after another one ("A C-17 carrying
+    # 116 deportees touched down at 11.35 pm")
+    definite = bool(anaphoric or FOLLOW_UP_NP.search(f.text) or ctx.last_was_flight and any(
+        c.noun_class == "people" for c in f.counted))
     partner, location = _destination(f, deporter, ctx, after=trigger.start() if trigger else 0, anaphoric=definite)
     if status == "diverted" and trigger:
         partner, location = _intended_destination(f, deporter, trigger.start()) or (partner, location)
@@ -382,7 +385,7 @@ RESPONSE_STATUS = [
     ("conditions", caseless(r"\b(?:only (?:accept|allow|receive|take)|on (?:the )?condition(?! of anonymity)|provided that|"
                             r"as long as|(?:receiv|accept|tak)\w* (?:\w+\W+){0,3}(?:in|on|aboard) (?:civilian|commercial) "
                             r"(?:planes?|flights?|aircraft)|"
-                            r"under (?:certain )?conditions|must be treated|only if|insisted? (?:that )?"
+                            r"under (?:certain )?conditions|must be treated|only (?:if|once|after|when)|insisted? (?:that )?"
                             r"(?:deportees|migrants|they) (?:be|are|travel)|only on (?:civilian|commercial)|"
                             r"(?:civilian|commercial) (?:planes?|flights?|aircraft) only|without handcuffs|"
                             r"and not on military)")),
@@ -682,7 +685,7 @@ def code_coercive_measure(f: SentenceFeatures, ctx: Context) -> list[dict]:
         return []
     if len(found) > 1:  # "tariffs in retaliation": the generic word describes the named measure
         found = [m for m in found if not (m[0] == "other" and _GENERIC_MEASURE.match(f.text[m[1]:]))]
-    if isearch(r"\b(?:steel|aluminum|aluminium|chips|semiconductor|autos?|lumber|dairy|reciprocal|fentanyl|drugs|"
+    if isearch(r"\b(?:steel|aluminum|aluminium|chips|semiconductor|autos?|cars|vehicles|lumber|dairy|reciprocal|fentanyl|drugs|"
                r"trade deficits?)\b", f.text) \
             and not f.deport_context:
         return []
