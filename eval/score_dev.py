@@ -1,5 +1,6 @@
-"""Build a release from eval/dev/raw in a temporary folder and score it against eval/dev/gold.jsonl
-with the shared scorer (../shared/eval/score.py). Usage: python eval/score_dev.py [--misses] (make eval-dev)"""
+"""Build a release from each evaluation set's raw/ folder in a temporary folder and score it against
+the set's gold.jsonl with the shared scorer (../shared/eval/score.py).
+Usage: python eval/score_dev.py [SET ...] [--misses] (make eval-dev scores every set)"""
 from __future__ import annotations
 
 import argparse
@@ -10,7 +11,9 @@ from pathlib import Path
 
 from deportdata import stages
 
-DEV = Path(__file__).resolve().parent / "dev"
+EVAL = Path(__file__).resolve().parent
+DEV = EVAL / "dev"
+SETS = (DEV, EVAL / "dev2" / "h1", EVAL / "dev2" / "h2")
 SCORER = Path(__file__).resolve().parents[2] / "shared" / "eval" / "score.py"
 
 
@@ -29,22 +32,25 @@ def load_scorer(path: Path = SCORER):
     return module
 
 
-def score_dev(show_misses: bool = False) -> dict:
+def score_dev(set_dir: Path = DEV, show_misses: bool = False) -> dict:
     scorer = load_scorer()
     with tempfile.TemporaryDirectory(prefix="deportdata-dev-eval-") as tmp:
-        descriptor = build_release(DEV / "raw", Path(tmp))
-        return scorer.score(descriptor, DEV / "gold.jsonl", show_misses)
+        descriptor = build_release(set_dir / "raw", Path(tmp))
+        return scorer.score(descriptor, set_dir / "gold.jsonl", show_misses)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("sets", nargs="*", type=Path, default=list(SETS), help="evaluation set folders")
     parser.add_argument("--misses", action="store_true", help="list missed and false records")
     args = parser.parse_args(argv)
-    result = score_dev(args.misses)
-    m, f, d = result["mentions"], result["fields"], result["dedup"]
-    print(f"mentions  precision {m['precision']:.2f}  recall {m['recall']:.2f}  f1 {m['f1']:.2f}")
-    print(f"fields    accuracy {f['accuracy']:.2f}  events exactly right {f['exact_events']}/{f['required_events']}")
-    print(f"dedup     precision {d['precision']:.2f}  recall {d['recall']:.2f}  f1 {d['f1']:.2f}")
+    for set_dir in args.sets:
+        result = score_dev(set_dir.resolve(), args.misses)
+        m, f, d = result["mentions"], result["fields"], result["dedup"]
+        print(f"== {set_dir.resolve().relative_to(EVAL.parent)}")
+        print(f"mentions  precision {m['precision']:.2f}  recall {m['recall']:.2f}  f1 {m['f1']:.2f}")
+        print(f"fields    accuracy {f['accuracy']:.2f}  events exactly right {f['exact_events']}/{f['required_events']}")
+        print(f"dedup     precision {d['precision']:.2f}  recall {d['recall']:.2f}  f1 {d['f1']:.2f}")
     return 0
 
 

@@ -1,7 +1,8 @@
-"""The extractor on the development set (eval/dev): invented articles in every raw format,
-coded by hand. Floors sit a little under the scores measured when the set was made, so a
-change that makes the extractor worse on whole articles fails here even when every
-sentence-level case still passes."""
+"""The extractor on the evaluation sets (eval/dev, eval/dev2/h1, eval/dev2/h2): invented articles
+in every raw format, coded by hand. Floors sit a little under the scores measured with extractor
+rules-0.9.0, so a change that makes the extractor worse on whole articles fails here even when
+every sentence-level case still passes. The dev2 floors are lower: those articles were scored
+before any rule was written for them (see eval/dev2/README.md)."""
 from __future__ import annotations
 
 import importlib.util
@@ -11,26 +12,34 @@ import pytest
 
 SCRIPT = Path(__file__).resolve().parents[1] / "eval" / "score_dev.py"
 
+# set: (mention precision, mention recall, field accuracy, dedup F1)
+FLOORS = {
+    "dev": (0.93, 0.86, 0.71, 0.82),
+    "dev2/h1": (0.82, 0.57, 0.56, 0.6),
+    "dev2/h2": (0.88, 0.62, 0.57, 0.6),
+}
+
 
 @pytest.fixture(scope="module")
-def dev_score() -> dict:
+def score_dev_module():
     spec = importlib.util.spec_from_file_location("score_dev", SCRIPT)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     if not module.SCORER.exists():
         pytest.skip(f"{module.SCORER} not found (../shared beside the repository)")
-    return module.score_dev()
+    return module
 
 
-def test_every_dev_article_is_read(dev_score):
-    assert dev_score["articles_missing"] == []
+def test_floors_cover_every_set(score_dev_module):
+    assert {str(s.relative_to(score_dev_module.EVAL)) for s in score_dev_module.SETS} == set(FLOORS)
 
 
-def test_mentions_on_the_dev_set(dev_score):
-    assert dev_score["mentions"]["precision"] >= 0.93
-    assert dev_score["mentions"]["recall"] >= 0.86
-
-
-def test_event_fields_and_dedup_on_the_dev_set(dev_score):
-    assert dev_score["fields"]["accuracy"] >= 0.69
-    assert dev_score["dedup"]["f1"] >= 0.82
+@pytest.mark.parametrize("name", sorted(FLOORS))
+def test_scores_on_the_evaluation_set(score_dev_module, name):
+    result = score_dev_module.score_dev(score_dev_module.EVAL / name)
+    precision, recall, fields, dedup = FLOORS[name]
+    assert result["articles_missing"] == []
+    assert result["mentions"]["precision"] >= precision
+    assert result["mentions"]["recall"] >= recall
+    assert result["fields"]["accuracy"] >= fields
+    assert result["dedup"]["f1"] >= dedup
