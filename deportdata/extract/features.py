@@ -84,6 +84,11 @@ _ASYLUM_DECISION = caseless(
     r"\bhad their (?:asylum )?(?:claims?|applications?|requests?) (?:rejected|refused|denied)\b")
 
 
+def blank(text: str, start: int, end: int) -> str:
+    """The text with a span replaced by spaces, so offsets stay the same."""
+    return text[:start] + " " * (end - start) + text[end:]
+
+
 @dataclass(frozen=True)
 class Counted:
     value: float
@@ -121,7 +126,7 @@ class SentenceFeatures:
             return self.text
         text = self.text
         for m in _ASYLUM_DECISION.finditer(text):
-            text = text[:m.start()] + " " * (m.end() - m.start()) + text[m.end():]
+            text = blank(text, m.start(), m.end())
         return text
 
     @cached_property

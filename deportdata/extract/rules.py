@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 
 from deportdata.extract.caseless import CaselessPattern, caseless, imatch, isearch
-from deportdata.extract.features import LIST_JOINER, PEOPLE_NOUNS, SentenceFeatures
+from deportdata.extract.features import LIST_JOINER, PEOPLE_NOUNS, SentenceFeatures, blank
 from deportdata.extract.gazetteer import CountryHit, _trie_pattern
 
 US = "USA"
@@ -66,11 +66,6 @@ def _record(event_type: str, status: str, f: SentenceFeatures, actor: str | None
            "people_qualifier": None, "quantity": None, "quantity_unit": None, "measure": None}
     rec.update(fields)
     return rec
-
-
-def _blank(text: str, start: int, end: int) -> str:
-    """The text with a span replaced by spaces, so offsets stay the same."""
-    return text[:start] + " " * (end - start) + text[end:]
 
 
 def _unique(hits: list[CountryHit]) -> list[CountryHit]:
@@ -308,7 +303,7 @@ def code_removal_flight(f: SentenceFeatures, ctx: Context) -> list[dict]:
         return []  # "Caracas halted the flights", "agreed to resume accepting flights": a policy, no flight
     status = next((name for name, pattern in FLIGHT_STATUS if pattern.search(f.act_text)), "unknown")
     expected = EXPECTED_MOVE.search(f.text) if status in ("landed", "departed") else None
-    if expected and not FLIGHT_STATUS_PATTERN[status].search(_blank(f.act_text, expected.start(), expected.end())):
+    if expected and not FLIGHT_STATUS_PATTERN[status].search(blank(f.act_text, expected.start(), expected.end())):
         status = "planned"  # its only landing or departure is still to come
     landing_refused = status == "refused" and isearch(r"\bto land\b|\blanding\b", f.text) \
         and (f.carrier or f.countries)
@@ -497,7 +492,7 @@ def code_diplomatic_response(f: SentenceFeatures, ctx: Context) -> list[dict]:
     out = [_record("diplomatic_response", status, f, h.iso3, target) for h in chosen for target in targets or [deporter]]
     # "accepted the man its officials had refused to admit last week, backing down": the refusal it
     # reverses is a response of its own
-    refusal = RESPONSE_PATTERN["refusal"].search(_blank(f.act_text, trigger.start(), trigger.end()))
+    refusal = RESPONSE_PATTERN["refusal"].search(blank(f.act_text, trigger.start(), trigger.end()))
     if status == "reversal" and refusal:
         out += [_record("diplomatic_response", "refusal", f, h.iso3, deporter) for h in chosen]
     # a reversal usually ends with acceptance, which is the same act: one record is enough
@@ -691,7 +686,7 @@ def code_coercive_measure(f: SentenceFeatures, ctx: Context) -> list[dict]:
         return []
     rest = f.text
     for _, start, end in found:
-        rest = _blank(rest, start, end)
+        rest = blank(rest, start, end)
     status = next((name for name, pattern in MEASURE_STATUS if pattern.search(rest)), None)
     if status is None and any(imatch(r"(?:suspend|revok|revers|cancel|withdr|rescind|stop|halt|restrict)", f.text[s:e])
                               for _, s, e in found):
