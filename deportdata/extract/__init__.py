@@ -14,7 +14,7 @@ from collections import Counter
 
 from deportdata.extract.caseless import caseless, isearch
 from deportdata.extract.features import SentenceFeatures, clause_spans, sentence_features
-from deportdata.extract.rules import FLIGHT_NOUN, FOLLOW_UP_NP, US, Context, code_sentence, deports
+from deportdata.extract.rules import FLIGHT_NOUN, FOLLOW_UP_NP, US, Context, code_sentence, deporting_country, deports
 from deportdata.extract.sentences import split_sentences
 
 EXTRACTOR_NAME = "rules"
@@ -30,12 +30,12 @@ def mention_id(article_id: str, event_type: str, start: int, end: int, ordinal: 
 
 def _article_deporter(features) -> str | None:
     """The country removals come from when a sentence does not say: the US whenever the article
-    names it (most of this news), else the country most often named as an origin in a sentence
-    about removals or flights ("small boat arrivals from Albania" name no deporter), or as the
-    subject of "deported"."""
+    names it (most of this news), else the country most often named as an origin (a country, or
+    the airport a flight left) in a sentence about removals or flights, or as the subject of
+    "deported". "Small-boat arrivals from Albania" are not an origin."""
     if any(h.iso3 == US for f in features for h in f.countries):
         return US
-    origins = Counter(h.iso3 for f in features if f.deport_context or FLIGHT_NOUN.search(f.text)
+    origins = Counter(deporting_country(h) for f in features if f.deport_context or FLIGHT_NOUN.search(f.text)
                       for h in f.countries + f.places if f.role(h) == "origin" or deports(f, h))
     if origins:
         return origins.most_common(1)[0][0]

@@ -14,8 +14,9 @@ MONTHS.update({m[:3].lower(): i for m, i in list(MONTHS.items())})
 MONTHS["sept"] = 9
 WEEKDAYS = {d.lower(): i for i, d in enumerate("Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split())}
 
-_MONTH = r"(?P<month>January|February|March|April|May|June|July|August|September|October|November|December|" \
-         r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?"
+MONTH_NAME = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|" \
+             r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)"
+_MONTH = rf"(?P<month>{MONTH_NAME})\.?"
 _PATTERNS = [
     ("iso", re.compile(r"\b(?P<year>20\d\d)-(?P<m>\d\d)-(?P<d>\d\d)\b")),
     ("month_day", re.compile(_MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(?P<year>20\d\d))?")),

@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from deportdata.extract.dates import MONTH_NAME
+
 _UNITS = {
     "one": 1, "a": 1, "an": 1, "single": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
     "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
@@ -28,12 +30,10 @@ _NUMBER = (
 )
 _QUALIFIER = r"(?:(?P<qual>" + "|".join(sorted(QUALIFIERS, key=len, reverse=True)) + r")\s+)?"
 _YEAR = re.compile(r"\b(?:in|since|by|from|until|of|during|early|late|mid-?)\s*$", re.IGNORECASE)
-_MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|"
-          r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
 # digits that belong to a date: "on 28 March", "March 20", "March 20, 2026", "in March 2025"
-_MONTH_AFTER_DAY = re.compile(r"(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"(?!\w)")
-_MONTH_BEFORE_DAY = re.compile(r"\b" + _MONTH + r"\s+$")
-_MONTH_BEFORE_YEAR = re.compile(r"\b" + _MONTH + r"\s+(?:\d{1,2}(?:st|nd|rd|th)?,?\s+)?$")
+_MONTH_AFTER_DAY = re.compile(r"(?:st|nd|rd|th)?\s+(?:of\s+)?" + MONTH_NAME + r"\b")
+_MONTH_BEFORE_DAY = re.compile(r"\b" + MONTH_NAME + r"\.?\s+$")
+_MONTH_BEFORE_YEAR = re.compile(r"\b" + MONTH_NAME + r"\.?\s+(?:\d{1,2}(?:st|nd|rd|th)?,?\s+)?$")
 NUMBER_RE = re.compile(r"(?<![\w.,$-])" + _QUALIFIER + _NUMBER + r"(?![\w,]*\d)(?!-(?:year|month|day|week|hour))",
                        re.IGNORECASE)
 

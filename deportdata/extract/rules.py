@@ -94,15 +94,19 @@ def deports(f: SentenceFeatures, hit: CountryHit) -> bool:
     return bool(DEPORTING_VERB.match(f.text[hit.end:hit.end + 70])) and not f.role(hit)
 
 
+def deporting_country(hit: CountryHit) -> str:
+    """The country people leave from when they leave the named place: a base abroad is its
+    operator's ("a flight that left Guantánamo" is the US's)."""
+    return DETENTION_SITES[hit.location][0] if hit.location in DETENTION_SITES else hit.iso3
+
+
 def _deporter(f: SentenceFeatures, ctx: Context, agency_before: int | None = None) -> str | None:
-    """The country removals come from: an origin, a country that deports, the US if named, the
-    agency whose flight it is ("a Home Office charter flight"), else the article's."""
-    for h in f.countries:
+    """The country removals come from: an origin (a country, or a place such as the airport a
+    flight left), a country that deports, the US if named, the agency or nation whose flight it
+    is ("a Home Office charter flight", "a Dutch charter flight"), else the article's."""
+    for h in f.countries + f.places:
         if f.role(h) == "origin":
-            return h.iso3
-    for place in f.places:  # "a charter flight that left Leipzig"; a base abroad is its operator's
-        if f.role(place) == "origin":
-            return DETENTION_SITES[place.location][0] if place.location in DETENTION_SITES else place.iso3
+            return deporting_country(h)
     for h in f.countries:
         if deports(f, h):
             return h.iso3
@@ -243,10 +247,11 @@ def _destination(f: SentenceFeatures, deporter: str | None, ctx: Context, after:
     return ctx.last_country, None
 
 
-# "tariffs if Colombia does not accept the flights"
-CONDITION_BEFORE = caseless(r"\b(?:if|unless|whether)\b[^,;]*$")
-# "visa curbs until Algiers agrees to take back its citizens": an acceptance still awaited
-AWAITED_BEFORE = caseless(r"\b(?:if|unless|whether|until)\b[^,;]*$")
+# "tariffs if Colombia does not accept the flights"; "visa curbs until Algiers agrees to take back
+# its citizens" awaits an acceptance too, but "kept secret until the plane was in the air" is time
+_CONDITIONS = "if|unless|whether"
+CONDITION_BEFORE = caseless(rf"\b(?:{_CONDITIONS})\b[^,;]*$")
+AWAITED_BEFORE = caseless(rf"\b(?:{_CONDITIONS}|until)\b[^,;]*$")
 INSTEAD_OF = caseless(r"\binstead of\s+(?:the\s+)?$")
 
 
