@@ -14,7 +14,8 @@ from collections import Counter
 
 from deportdata.extract.caseless import caseless, isearch
 from deportdata.extract.features import SentenceFeatures, clause_spans, sentence_features
-from deportdata.extract.rules import FLIGHT_NOUN, FOLLOW_UP_NP, US, Context, code_sentence, deporting_country, deports
+from deportdata.extract.rules import (FLIGHT_NOUN, FOLLOW_UP_NP, US, Context, code_sentence, deporting_country, deports,
+                                      may_code)
 from deportdata.extract.sentences import split_sentences
 
 EXTRACTOR_NAME = "rules"
@@ -122,7 +123,7 @@ def extract_mentions(article_id: str, body: str, paragraph_starts: tuple[int, ..
                 ctx.last_destination = ctx.last_location = None
         previous_paragraph = sentence.paragraph
         named = {h.iso3 for h in f.countries + f.places}
-        records = [rec for clause in _clauses(f, published) for rec in code_sentence(clause, ctx)]
+        records = [rec for clause in _clauses(f, published) for rec in code_sentence(clause, ctx)] if may_code(f) else []
         if records and CONDITIONAL_ALTERNATIVE.search(f.text):
             for rec in records:
                 if rec["event_type"] == "diplomatic_response" and rec["status"] == "refusal":

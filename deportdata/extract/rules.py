@@ -918,11 +918,11 @@ def _drop_overlaps(records: list[dict]) -> list[dict]:
 # Every rule needs one of these word stems at the start of a word; one search (a prefix trie, so
 # it costs a few branches per character) spares many sentences all the detailed patterns.
 _TRIGGER_STEMS = """
-flight plane aircraft jet airliner c-13 c-17 charter fly flew flown land arriv deport refus way en route bound
+flight plane aircraft jet airliner c-13 c-17 charter fly flew flown land arriv deport refus way bound
 head depart took left other migrant deportee reject deni deny protest condemn denounc object critici outrage summon
 demand disregard degrading unacceptabl humiliat complain accept receiv take welcom ready willing back revers relent
-cave u-turn climbed changed agree only condition provided as long treated civilian handcuff longer suspend halt
-stop will not would not sent send deal accord pact arrangement memorand mou treaty plan partnership scheme
+cave u-turn climbed changed agree only condition provided treated civilian handcuff longer suspend halt
+stop sent send deal accord pact arrangement memorand mou treaty plan partnership scheme
 propos host hous admit jail serve return repatriat bridge tariff duties levies visa ban sanction freez aid customs
 retaliat punitive consequences restriction detention detain camp facilit center centre prison cecot staging hotel shelter tent
 beds held hold troops soldiers marines service guard active-duty personnel armed military executive presidential
@@ -930,12 +930,18 @@ proclamation emergency decision decree alien judge court concern lodg categoric 
 capitulat gave gives ended overcome obligation prepared authori permit injunction licen declin admit
 slow reluctan unwilling kidnap abduct
 """
-ANY_TRIGGER = caseless(r"\b" + _trie_pattern(sorted(set(_TRIGGER_STEMS.split()) | {"will not", "would not"}))
-                       + r"|n't")
+# phrases, not stems: "en" alone would admit every word that starts with it
+_TRIGGER_PHRASES = {"en route", "as long", "will not", "would not"}
+ANY_TRIGGER = caseless(r"\b" + _trie_pattern(sorted(set(_TRIGGER_STEMS.split()) | _TRIGGER_PHRASES)) + r"|n't")
+
+
+def may_code(f: SentenceFeatures) -> bool:
+    """Whether any rule could find a record in the sentence: a clause can only if its sentence can."""
+    return bool(f.places or ANY_TRIGGER.search(f.text))
 
 
 def code_sentence(f: SentenceFeatures, ctx: Context) -> list[dict]:
-    if not (ANY_TRIGGER.search(f.text) or f.places):
+    if not may_code(f):
         return []
     # the coders only read the sentence and context, so the sentence-wide vetoes can wait until a
     # coder found something (few sentences do)
