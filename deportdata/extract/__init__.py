@@ -15,7 +15,7 @@ from collections import Counter
 from deportdata.extract.caseless import caseless, isearch
 from deportdata.extract.features import SentenceFeatures, clause_spans, sentence_features
 from deportdata.extract.rules import (FLIGHT_NOUN, FOLLOW_UP_NP, US, Context, code_sentence, deporting_country, deports,
-                                      may_code)
+                                      go_between, may_code)
 from deportdata.extract.sentences import split_sentences
 
 EXTRACTOR_NAME = "rules"
@@ -52,7 +52,7 @@ def _clauses(f: SentenceFeatures, published: dt.date | None) -> list[SentenceFea
     out = []
     for start, end in spans:
         clause = sentence_features(f.text[start:end], f.start + start, f.paragraph, published)
-        clause.outer = sorted(f.countries, key=lambda h: abs(h.start - start))
+        clause.outer = sorted((h for h in f.countries if not go_between(f, h)), key=lambda h: abs(h.start - start))
         if clause.date.precision == "unknown":
             clause.date = f.date
         clause.deport_context = clause.deport_context or f.deport_context

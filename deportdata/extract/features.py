@@ -146,7 +146,9 @@ class SentenceFeatures:
             text = " " * dateline.end() + self.text[dateline.end():]
         dates = find_dates(text, reference, future_before=_FUTURE_BEFORE_DATE)
         # "the second such flight since the Taliban seized power in 2021": that date is not the event's
-        known = [d.value for d in dates if d.value.precision != "unknown" and not _SINCE.search(text[:d.start])]
+        # nor is a deadline's ("ordered to leave by July 6", "a March 31 deadline")
+        known = [d.value for d in dates if d.value.precision != "unknown" and not _SINCE.search(text[:d.start])
+                 and not _DEADLINE_BEFORE.search(text[:d.start]) and not _DEADLINE_AFTER.match(text[d.end:])]
         return known[0] if known else UNKNOWN
 
     @cached_property
@@ -268,6 +270,8 @@ _FUTURE_BEFORE_DATE = caseless(r"\b(?:will|is (?:scheduled|set|expected|due) to|
 
 
 _SINCE = caseless(r"\bsince\b[^,;]{0,60}$")
+_DEADLINE_BEFORE = caseless(r"\b(?:deadline (?:of |on |for )?|(?:leave|depart|exit|go)\b[^,;]{0,30}\bby )$")
+_DEADLINE_AFTER = caseless(r"^\s*deadline\b")
 _DATELINE = re.compile(r"^\W*[A-ZÀ-Ý][A-ZÀ-Ý .'/-]{2,}(?:,[^()]{0,40}?)?\s*\([A-Z][A-Za-z]{1,12}\)\s*[-—–]+\s*")
 _TOKEN = re.compile(r"[\w’'-]+")
 LIST_JOINER = re.compile(r"\s*(?:,|and|, and|or)\s*")

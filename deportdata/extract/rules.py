@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 
 from deportdata.extract.caseless import CaselessPattern, caseless, imatch, isearch
+from deportdata.extract.dates import MONTH_NAME, WEEKDAYS
 from deportdata.extract.features import LIST_JOINER, PEOPLE_NOUNS, SentenceFeatures, blank
 from deportdata.extract.gazetteer import CountryHit, _trie_pattern
 
@@ -49,7 +50,7 @@ FLIGHT_WORDS = _gate("flight flights plane planes aircraft jet jets airplane air
 DEPLOYMENT_WORDS = _gate("troops soldiers marines guard guardsmen personnel forces active-duty service servicemembers "
                          "military c-17 c-17s c-130 c-130s kc-135 aircraft planes")
 EXECUTIVE_WORDS = _gate("executive proclamation proclamations memorandum memoranda emergency decree decrees decisions "
-                        "judge judges court courts enemies actions orders order")
+                        "judge judges court courts enemies actions orders order ordered deadline told measures")
 MEASURE_WORDS = _gate("tariff tariffs duties levies visa visas ban bans banned sanction sanctions sanctioned assets aid "
                       "customs retaliation retaliate retaliatory consequences punitive restrictions license licence licenses "
                       "licences")
@@ -205,6 +206,14 @@ def _transit(f: SentenceFeatures, hit: CountryHit) -> bool:
     return bool(_TRANSIT.search(f.text[max(0, hit.start - 40):hit.start]))
 
 
+# "Qatar helped arrange both flights": a go-between, not where they went
+MEDIATOR_AFTER = caseless(r"^(?:['’]s)?\s+(?:\w+ )?(?:helped (?:to )?)?(?:arrang|mediat|broker|facilitat|organi[sz])\w*")
+
+
+def go_between(f: SentenceFeatures, hit: CountryHit) -> bool:
+    return bool(MEDIATOR_AFTER.search(f.text[hit.end:hit.end + 40]))
+
+
 SEAT_OF_GOVERNMENT = caseless(r"\b(?:government|officials|authorities|ministry|embassy|leaders?|regime|junta)\s+in\s+$")
 
 
@@ -229,7 +238,7 @@ def _destination(f: SentenceFeatures, deporter: str | None, ctx: Context, after:
         h = pointed[0]
         return h.iso3, h.location if h.kind == "place" else _arrival_city(f, h.iso3)
     # every mention, not one per country: "men from South Sudan ... landed in Juba, South Sudan"
-    candidates = [h for h in f.countries if h.iso3 != deporter and not _transit(f, h)]
+    candidates = [h for h in f.countries if h.iso3 != deporter and not _transit(f, h) and not go_between(f, h)]
     for role in ("people", ""):
         for h in candidates:
             if f.role(h) == role:
@@ -388,7 +397,9 @@ RESPONSE_STATUS = [
                             r"under (?:certain )?conditions|must be treated|only (?:if|once|after|when)|insisted? (?:that )?"
                             r"(?:deportees|migrants|they) (?:be|are|travel)|only on (?:civilian|commercial)|"
                             r"(?:civilian|commercial) (?:planes?|flights?|aircraft) only|without handcuffs|"
-                            r"and not on military)")),
+                            r"and not on military|"
+                            # a preference about whom it takes ("would prefer to receive people of African nationality")
+                            r"prefer(?:s|red)? (?:to )?(?:receiv|accept|tak)\w* (?:\w+ ){0,3}?(?:of|from|with|who)\b)")),
     ("refusal", caseless(r"\b(?:(?:suspend|halt|stopp?)(?:ed|s)? (?:\w+ )?(?:repatriation|deportation|return) flights|"
                          r"deny (?:the )?entry|denied (?:the )?entry|denied (?:a|the) request|no longer (?:accept|"
                          r"allow|receive|take)|(?<!was )(?<!were )(?<!been )refus(?:ed|es|e) (?:\w+ ){0,3}?to (?:accept|"
@@ -516,7 +527,7 @@ AGREEMENT_STATUS = [
     ("in_force", caseless(r"\b(?:under (?:the|this|that|a|an|its|their|[\w.]+['’]s) (?:[\w\"“”'’,-]+ ){0,6}?(?:deals?|"
                           r"agreements?|arrangements?|accords?|pacts?|schemes?|protocols?)|"
                           r"in force|in effect|"
-                          r"took effect|takes effect|first (?:flight|group|deportees)|implemented|already (?:been )?"
+                          r"took effect|takes effect|first (?:[\w-]+ )?(?:flights?|group|deportees|migrants|people)|implemented|already (?:been )?"
                           r"(?:sent|flown|received|deported))\b")),
     ("signed", caseless(r"\b(?:signed|reached|struck|sealed|finali[sz]ed|clinched|concluded|agreed|agrees|"
                         r"will (?:accept|receive|take in|house)|would take in|would (?:accept|receive))\b")),
@@ -531,15 +542,19 @@ RECEIVE_DEPORTEES = caseless(r"\b(?:return|repatriation|deportation) of (?:\w+ )
                              r"non-citizens|nationals of other|other nationalities|any nationality|from other (?:countries|"
                              r"nations)|from third|third countries|non-\w+ (?:deportees|migrants)|(?:migrants|deportees|"
                              r"people|criminals|prisoners) (?:deported )?from (?:the )?(?:U\.?S\.?|United States|America))\b|"
-                             r"\bsend\b.{0,40}\bmigrants\b.{0,20}\bto\b|\bbridge\b.{0,20}\bcountry")
+                             r"\bsend\b.{0,40}\bmigrants\b.{0,20}\bto\b|\bbridge\b.{0,20}\bcountry|"
+                             # a cap on numbers makes a deal ("which agreed to take up to 250 people")
+                             r"\bagre\w*\b.{0,40}\bto (?:take|accept|receive|host|admit)(?: in)? (?:up to|as many as|"
+                             r"a maximum of|no more than) [\d,]+")
 
 
 _RECEIVING_PARTY = caseless(r"\b(?:with|(?:sent|removed|deported|flown|returned|transferred) to)(?: the)?\s*$")
 
 
 def _agreement_pairs(owner: CountryHit | None, others: list[CountryHit], deporter: str | None,
-                     f: SentenceFeatures) -> list[tuple[str, str]]:
-    """Country pairs of one named arrangement: the deporting country and each receiving one."""
+                     f: SentenceFeatures, default: str = US) -> list[tuple[str, str]]:
+    """Country pairs of one named arrangement: the deporting country and each receiving one
+    (the article's deporter, `default`, when only the receiving one is named)."""
     parties = _unique(([owner] if owner else []) + [h for h in others if f.role(h) != "people"])
     codes = [h.iso3 for h in parties]
     if deporter and deporter in codes and len(codes) >= 2:
@@ -550,8 +565,8 @@ def _agreement_pairs(owner: CountryHit | None, others: list[CountryHit], deporte
         return [(ordered[0].iso3, ordered[1].iso3)]
     if len(codes) == 1 and deporter and codes[0] != deporter:
         return [(deporter, codes[0])]
-    if len(codes) == 1 and not deporter and codes[0] != US:
-        return [(US, codes[0])]
+    if len(codes) == 1 and not deporter and codes[0] != default:
+        return [(default, codes[0])]
     return []
 
 
@@ -613,12 +628,14 @@ def code_agreement(f: SentenceFeatures, ctx: Context) -> list[dict]:
             receiver = owner.iso3  # "the Rwanda scheme": Rwanda receives
             owner, others = None, [owner, *others]
             deporter_here = deporter_here if deporter_here in {h.iso3 for h in others} else None
-        for pair in _agreement_pairs(owner, others, deporter_here, f):
+        for pair in _agreement_pairs(owner, others, deporter_here, f, deporter):
             if pair[0] == receiver:
                 pair = (pair[1], pair[0])
             if any({r["actor_country"], r["partner_country"]} == set(pair) for r in records):
                 continue
-            people, qualifier = _people(f, None)
+            # a deal's size is its cap ("up to 250 people"), not the first group it took in
+            cap = next((c for c in f.counted if c.noun_class == "people" and c.qualifier == "at_most"), None)
+            people, qualifier = (int(cap.value), cap.qualifier) if cap else _people(f, None)
             records.append(_record("agreement", status, f, pair[0], pair[1], people_count=people,
                                    people_qualifier=qualifier))
     return records
@@ -721,6 +738,10 @@ DETENTION_PLACE = caseless(r"\b(?:detention (?:camp|cent(?:er|re)|facilit\w+|sit
                            r"(?:operations |care |holding |detention )?(?:cent(?:er|re)|facilit\w+|camp)s?|"
                            r"holding (?:facilit\w+|cent(?:er|re))|prison|jail|"
                            r"mega-?prison|CECOT|camp|staging (?:base|area)|hotel|shelter|tent)")
+HELD_FOR_REMOVAL = caseless(r"\b(?:detained|arrested|rounded up|picked up|held|taken to|awaiting (?:deportation|removal|"
+                            r"expulsion))\b")
+NAMED_SITE = re.compile(rf"\s+(?:in|at|near|outside) (?!(?:{MONTH_NAME}|{'|'.join(w.title() for w in WEEKDAYS)}|The)\b)"
+                        r"((?:[A-Z][\w'’-]+)(?: [A-Z][\w'’-]+)?)\b(?! \(?[A-Z])")
 DETENTION_STATUS = [
     ("closed", caseless(r"\b(?:closed|shut (?:down)?|emptied|cleared out|no longer (?:held|holding|houses))\b")),
     ("announced", caseless(r"\b(?:unveil\w*|announc\w+|plans? (?:for|to)|will (?:open|build|house|hold)|to set up|"
@@ -762,7 +783,9 @@ def code_detention(f: SentenceFeatures, ctx: Context) -> list[dict]:
     generic = DETENTION_PLACE.search(f.text)
     if not (site or generic):
         return []
-    removal_context = f.deport_context or (ctx.article_deport and any(f.role(h) == "people" for h in f.countries))
+    # in an article about removals, people detained or awaiting removal are held because of one
+    removal_context = f.deport_context or (ctx.article_deport and (any(f.role(h) == "people" for h in f.countries)
+                                                                   or HELD_FOR_REMOVAL.search(f.text)))
     if not site and not (removal_context and isearch(r"\b(?:deport|migrant|detain|detention|held|hold|beds|prisoners)",
                                                      f.text)):
         return []
@@ -782,15 +805,20 @@ def code_detention(f: SentenceFeatures, ctx: Context) -> list[dict]:
         holders = [h for h in _unique(f.countries) if f.role(h) not in ("people", "origin")]
         # another country holds them, else the deporting one itself ("Pakistani police are holding ...")
         hosts = [h for h in holders if h.iso3 != (ctx.deporter or US)] or holders
-        if place is None and not hosts:
+        # a site the gazetteer does not know, named after the noun ("a processing centre in Haina"),
+        # and no other country named: the deporting country's own
+        named = NAMED_SITE.match(f.text, generic.end()) if generic else None
+        if named and any(h.start == named.start(1) and h.kind != "capital" for h in f.countries):
+            named = None  # "a processing centre in Rwanda" names the country, not the site
+        if place is None and not hosts and not (named and ctx.deporter):
             return []
-        actor = (place or hosts[0]).iso3
+        actor = (place or hosts[0]).iso3 if place or hosts else ctx.deporter
         city = next((h.text for h in f.countries if h.kind == "capital" and h.iso3 == actor
                      and re.search(r"\b(?:in|at|near)\s+$", f.text[max(0, h.start - 6):h.start])), None)
         # the facility's country when it is not the actor's ("a detention centre it runs in Albania")
         partner = next((h.iso3 for h in hosts if h.iso3 != actor and generic and h.start >= generic.end()
                         and re.fullmatch(r"[^,;]{0,30}\b(?:in|on)\s+(?:the\s+)?", f.text[generic.end():h.start])), None)
-        location = place.location if place else city
+        location = place.location if place else named.group(1) if named else city
     beds, _ = _count_of(f, "beds")
     people, qualifier = _people(f, None)
     return [_record("detention", status, f, actor, partner, location=location, people_count=people,
@@ -805,6 +833,10 @@ DEPLOY_VERB = caseless(r"\b(?:deploy\w*|sent|send\w*|dispatch\w*|station\w*|move
                        r"arriv\w+|position\w*|staged|mobiliz\w+|mobilis\w+|order\w* .{0,30}\bto\b)")
 DEPLOY_PLANNED = caseless(r"\b(?:will|would|intends?|plans?|planning|to send|to deploy|preparing|ordered|could|"
                           r"expected to|considering|proposed)\b")
+
+
+BORDER_WITH = caseless(r"\bborder (?:with|of) (?:the )?$")
+BORDER_AFTER = caseless(r"^(?:['’]s)? (?:southern |northern |eastern |western )?border\b")
 
 
 # aircraft assigned "to fly deportees" or "for deportation flights" serve removals, wherever they are
@@ -826,10 +858,15 @@ def code_military_deployment(f: SentenceFeatures, ctx: Context) -> list[dict]:
     status = "planned" if DEPLOY_PLANNED.search(f.text[:verb.end() + 10]) and not isearch(
         r"\b(?:were|was|have been|has been|had been) (?:\w+ )?(?:deployed|sent|moved|dispatched)", f.text) \
         else "deployed"
-    actor = next((h.iso3 for h in f.countries if f.role(h) not in ("destination", "people")), None) or ctx.deporter or US
+    # the neighbour whose border the troops guard ("along the border with Haiti")
+    neighbours = [h for h in f.countries if BORDER_WITH.search(f.text[max(0, h.start - 20):h.start])
+                  or BORDER_AFTER.match(f.text[h.end:h.end + 12])]
+    actor = next((h.iso3 for h in f.countries if f.role(h) not in ("destination", "people") and h not in neighbours),
+                 None) or ctx.deporter or US
+    neighbour = next((h.iso3 for h in neighbours if h.iso3 != actor), None)
     if troops and (to_border or f.deport_context):
         people, qualifier = _count_of(f, "troops")
-        out.append(_record("military_deployment", status, f, actor, None,
+        out.append(_record("military_deployment", status, f, actor, neighbour,
                            people_count=int(people) if people else None,
                            people_qualifier=qualifier if people else None))
     elif military_aircraft and (to_border or REMOVAL_MISSION.search(f.text)) and not carrying and isearch(
@@ -848,7 +885,14 @@ def code_military_deployment(f: SentenceFeatures, ctx: Context) -> list[dict]:
 
 EXEC_NOUN = caseless(r"\b(?:executive orders?|presidential (?:memorand\w+|proclamations?|orders?|decrees?)|proclamations?|"
                      r"memorand(?:um|a)|national emergency|state of emergency|emergency declaration|implementing "
-                     r"decisions|decrees?|Alien Enemies Act|executive actions?)\b")
+                     r"decisions|decrees?|Alien Enemies Act|executive actions?|"
+                     # a government's package of rules ("15 measures ... to tighten migration control")
+                     r"measures (?:[\w-]+ ){0,8}?(?:to (?:tighten|curb|control|stem|tackle|crack down on|reduce|"
+                     r"limit|stop)|on|against) (?:[\w-]+ ){0,2}?(?:migration|immigration|irregular|undocumented|"
+                     r"illegal))\b")
+# an order for a group of foreigners to leave the country is an executive act toward removals
+# ("Iran had ordered undocumented Afghans to leave the country by July 6")
+LEAVE_ORDER = caseless(r"\b(?:ordered|orders|order for|deadline for|told) (?:all )?(?:[\w-]+ ){0,4}?to (?:leave|depart|exit)\b")
 EXEC_STATUS = [
     ("announced", caseless(r"\b(?:will|would|to) (?:sign|declare|issue|invoke|unveil)\b")),
     ("blocked", caseless(r"\b(?:judge|court|justices?)\b.{0,80}\b(?:block\w*|halt\w*|enjoin\w*|barr\w*|struck down|"
@@ -866,22 +910,29 @@ def code_executive_action(f: SentenceFeatures, ctx: Context) -> list[dict]:
         return []
     noun = EXEC_NOUN.search(f.text)
     judge = isearch(r"\b(?:judge|court)\b", f.text)
-    if not (noun or judge):
+    leave_order = None if noun else LEAVE_ORDER.search(f.text)
+    if not (noun or judge or leave_order):
         return []
     status = next((name for name, pattern in EXEC_STATUS if pattern.search(f.text)), None)
+    if leave_order and status is None:
+        status, noun = "announced", leave_order
     if status is None or (status != "blocked" and not noun):
         return []
     if status == "announced" and isearch(r"\bdirects?\b", f.text) and re.search(r"\bbeds\b", f.text):
         return []  # "the memorandum directs ... 30,000 beds": the record is the detention it orders
-    if not (f.deport_context or isearch(r"border|immigra|emergency|Alien Enemies|refugee|asylum|birthright|"
+    # the foreigners an order to leave names ("ordered undocumented Afghans to leave")
+    ordered = [h for h in f.countries if leave_order and leave_order.start() <= h.start < leave_order.end()]
+    if not (f.deport_context or ordered or isearch(r"border|migra|emergency|Alien Enemies|refugee|asylum|birthright|"
                                           r"citizenship|planes|flights", f.text)
             or (ctx.article_deport and noun and isearch(r"\bthe (?:\w+ )?$", f.text[:noun.start()]))):
         return []  # (an article about removals may go on about "the proclamation" it named before)
     if noun and noun.group(0).lower().startswith("memorand") and len(_unique(f.countries)) >= 2:
         return []  # a memorandum between two countries is an agreement
-    actor = next((h.iso3 for h in f.countries if f.role(h) not in ("destination", "people")), None) or ctx.deporter or US
+    actor = next((h.iso3 for h in f.countries if f.role(h) not in ("destination", "people") and h not in ordered),
+                 None) or ctx.deporter or US
+    partner = next((h.iso3 for h in ordered if h.iso3 != actor), None)
     orders, _ = _count_of(f, "orders")
-    return [_record("executive_action", status, f, actor, None, quantity=orders,
+    return [_record("executive_action", status, f, actor, partner, quantity=orders,
                     quantity_unit="orders" if orders else None)]
 
 
@@ -928,6 +979,7 @@ retaliat punitive consequences restriction detention detain camp facilit center 
 beds held hold troops soldiers marines service guard active-duty personnel armed military executive presidential
 proclamation emergency decision decree alien judge court concern lodg categoric strongly firmly flatly retreat
 capitulat gave gives ended overcome obligation prepared authori permit injunction licen declin admit
+ordered orders deadline told measures
 slow reluctan unwilling kidnap abduct
 """
 # phrases, not stems: "en" alone would admit every word that starts with it
