@@ -186,9 +186,9 @@ FOLLOW_UP_NP = caseless(r"^\W*(?:the|these|those|both|all|it|they)\b(?:\s+[\w-]+
 EXPECTED_MOVE = caseless(r"\b(?:(?:is|are|was|were) (?:expected|scheduled|due|set) to|will|would) (?:land|arrive|touch "
                          r"down|depart|leave|take off)\b")
 # flights in general as the object of a policy ("halted the repatriation flights", "Trump wants the planes")
-FLIGHTS_AS_POLICY = caseless(r"\b(?:resum|restart|halt|suspend|stop|accept|allow|continu|end|want|need)\w* "
-                             r"(?:the |all |its |their |more )?(?:deportation |repatriation |removal |military )?"
-                             r"(?:flights|planes)\b")
+FLIGHTS_AS_POLICY = caseless(r"\b(?:resum|restart|halt|suspend|stop|accept|allow|continu|end|want|need|use)\w* "
+                             r"(?:the |all |its |their |more )?(?:deportation |repatriation |removal |military |civilian |"
+                             r"commercial )?(?:flights|planes|aircraft)\b")
 NOT_BY_AIR = caseless(r"\b(?:boats?|dinghies|ships?|ferry|ferries|buses|on foot|by (?:road|bus|land|sea)|overland|"
                      r"border crossings?)\b")
 # people who arrived or were flown, or anyone deported who "landed" (a landing is a flight's)
@@ -285,10 +285,15 @@ OTHER_N = caseless(r"\bthe other (two|three|four|five|\d+)\b|\bboth (?:flights|p
 _SMALL = {"two": 2, "three": 3, "four": 4, "five": 5}
 
 
+FLIGHT_RATE = caseless(r"\b(?:flights?|planes?|charters?) (?:a|per|each|every) (?:day|week|fortnight|month)\b")
+PER_PERIOD = caseless(r"\s+(?:a|an|per|each|every) (?:day|week|fortnight|month|year)\b")
+
+
 def _flight_count(f: SentenceFeatures) -> int | None:
     if NTH_OF_N.search(f.text):
         return 1
-    flights = [c for c in f.counted if c.noun_class == "flights"]
+    # "up to two such flights a week" is a rate, not this flight's count
+    flights = [c for c in f.counted if c.noun_class == "flights" and not PER_PERIOD.match(f.text[c.end:c.end + 20])]
     if flights:
         return int(flights[0].value)
     other = OTHER_N.search(f.text)
@@ -332,8 +337,8 @@ def code_removal_flight(f: SentenceFeatures, ctx: Context) -> list[dict]:
             and not isearch(r"\b(?:carrying|with) (?:\w+ )?(?:migrants|deportees)", f.text):
         return []  # aircraft sent to a base: a military deployment, not a removal flight
     specific = SPECIFIC_FLIGHT.search(f.text) or anaphoric or people_landed or PEOPLE_LANDED.search(f.text)
-    if status in ("unknown", "planned") and not specific:
-        return []  # "deportation flights" in general, or a stated intention: no flight is reported
+    if status in ("unknown", "planned") and (not specific or FLIGHT_RATE.search(f.text)):
+        return []  # "deportation flights" in general, a stated intention or a rate ("two flights a week"): no flight
     if status in ("unknown", "planned") and noun and re.match(r"\s+home\b", f.text[noun.end():]):
         return []  # "until their flights home can be arranged": to countries the sentence does not name
     if status == "planned" and STATED_POSITION.search(f.text) and not isearch(
@@ -392,7 +397,10 @@ RESPONSE_STATUS = [
                           r"overcome the impasse|"
                           r"agreed .{0,40}after (?:initially |first )?(?:refus|reject|block))")),
     ("conditions", caseless(r"\b(?:only (?:accept|allow|receive|take)|on (?:the )?condition(?! of anonymity)|provided that|"
-                            r"as long as|(?:receiv|accept|tak)\w* (?:\w+\W+){0,3}(?:in|on|aboard) (?:civilian|commercial) "
+                            r"(?<!for )as long as|(?:accept|allow|receiv|tak)\w* only\b|"
+                            r"(?:asked|urged|requested|demanded)\b.{0,40}\bto use (?:civilian|commercial) (?:planes?|"
+                            r"flights?|aircraft)|not to (?:restrain|handcuff|shackle|chain)|"
+                            r"(?:receiv|accept|tak)\w* (?:\w+\W+){0,3}(?:in|on|aboard) (?:civilian|commercial) "
                             r"(?:planes?|flights?|aircraft)|"
                             r"under (?:certain )?conditions|must be treated|only (?:if|once|after|when)|insisted? (?:that )?"
                             r"(?:deportees|migrants|they) (?:be|are|travel)|only on (?:civilian|commercial)|"
@@ -401,7 +409,7 @@ RESPONSE_STATUS = [
                             # a preference about whom it takes ("would prefer to receive people of African nationality")
                             r"prefer(?:s|red)? (?:to )?(?:receiv|accept|tak)\w* (?:\w+ ){0,3}?(?:of|from|with|who)\b)")),
     ("refusal", caseless(r"\b(?:(?:suspend|halt|stopp?)(?:ed|s)? (?:\w+ )?(?:repatriation|deportation|return) flights|"
-                         r"deny (?:the )?entry|denied (?:the )?entry|denied (?:a|the) request|no longer (?:accept|"
+                         r"deny (?:the )?entry|denied (?:the )?entry|(?:denied|refused|turned down) (?:a|the) (?:[\w.-]+ ){0,2}?request|no longer (?:accept|"
                          r"allow|receive|take)|(?<!was )(?<!were )(?<!been )refus(?:ed|es|e) (?:\w+ ){0,3}?to (?:accept|"
                          r"allow|receive|take|let|admit|land)|(?:would|will) not "
                          r"(?:allow|accept|receive|let|take|authori[sz]e|permit|admit)|won't (?:allow|accept|receive|let|"
@@ -428,7 +436,8 @@ RESPONSE_STATUS = [
                             r"(?:will|would) (?:[\"“]?[\w-]+,? ){0,5}?[\"“]?(?:accept\w*|receiv\w*|take back|take in)|"
                             r"obligation\w* (?:\w+ ){0,4}to take back|accepted (?:the |an? )?(?:\w+ )?(?:return|"
                             r"deport|flights?|migrants|repatriation)|welcomed back|ready to (?:receive|accept|take back)|"
-                            r"(?:willing|prepared) to (?:receive|accept|take)|(?:had|has|have) received (?:the )?(?:\w+ )?"
+                            r"(?:willing|prepared)[\"”’']? to (?:receive|accept|take)|(?:keep|continue|go on) (?:to )?(?:host|receiv|accept|"
+                            r"tak)\w* (?:\w+ )?(?:back|in|the|them|deportees|migrants|centres|centers|flights)|(?:had|has|have) received (?:the )?(?:\w+ )?"
                             r"(?:returnees|deportees|migrants|nationals)|(?:ready|willing|prepared) to take (?:\w+ )?back|"
                             r"sent (?:its|their) (?:own )?(?:presidential )?(?:plane|aircraft|jets?))")),
 ]
@@ -518,7 +527,7 @@ def code_diplomatic_response(f: SentenceFeatures, ctx: Context) -> list[dict]:
 # --- agreement --------------------------------------------------------------------------------
 
 AGREEMENT_NOUN = caseless(r"\b(?:agreements?|deals?|accords?|pacts?|arrangements?|memorandum of understanding|MOU|treaty|"
-                          r"plan|partnership|scheme|proposal)\b")
+                          r"protocols?|plan|partnership|scheme|proposal)\b")
 AGREEMENT_STATUS = [
     ("abandoned", caseless(r"\b(?:scrapped|abandoned|ditched|dropped|ended|terminated|cancell?ed|did not start|didn't "
                            r"start|never (?:started|got off|took off|took effect|flew)|collapsed|was voted out|"
@@ -526,7 +535,8 @@ AGREEMENT_STATUS = [
     ("suspended", caseless(r"\b(?:suspended|paused|put on hold|halted|frozen|froze)\b")),
     ("in_force", caseless(r"\b(?:under (?:the|this|that|a|an|its|their|[\w.]+['’]s) (?:[\w\"“”'’,-]+ ){0,6}?(?:deals?|"
                           r"agreements?|arrangements?|accords?|pacts?|schemes?|protocols?)|"
-                          r"in force|in effect|"
+                          r"in force|in effect|(?:deals?|agreements?|arrangements?|accords?|pacts?|schemes?|"
+                          r"protocols?) under which(?![^,.;]{0,40}\b(?:would|will|could|might|is to|are to)\b)|"
                           r"took effect|takes effect|first (?:[\w-]+ )?(?:flights?|group|deportees|migrants|people)|implemented|already (?:been )?"
                           r"(?:sent|flown|received|deported))\b")),
     ("signed", caseless(r"\b(?:signed|reached|struck|sealed|finali[sz]ed|clinched|concluded|agreed|agrees|"
@@ -536,6 +546,8 @@ AGREEMENT_STATUS = [
     ("proposed", caseless(r"\b(?:propos\w+|offered|offers?|floated|suggested|plans? to send|would send|pitched|"
                           r"(?:has |have )?asked|requested|urged)\b")),
 ]
+PROPOSED_DEAL = caseless(r"\b(?:propos|offer|float|suggest|pitch)\w* (?:a |an |the )?(?:[\w-]+ ){0,2}?(?:deals?|agreements?|"
+                         r"arrangements?|pacts?|accords?|plan)\b(?! (?:was|had been|has been) (?:signed|reached|agreed))")
 NOT_SIGNED = caseless(r"\b(?:not|never|no|refused to|declined to) (?:[\w-]+,? ){0,3}?(?:sign|agree)\w*")
 RECEIVE_DEPORTEES = caseless(r"\b(?:return|repatriation|deportation) of (?:\w+ )?(?:nationals|citizens|migrants)\b|"
                              r"\b(?:accept|receiv|take|taking|host|hous|admit|jail|serve as)\w*\b.{0,60}\b(?:third[- ]country|"
@@ -578,7 +590,9 @@ def code_agreement(f: SentenceFeatures, ctx: Context) -> list[dict]:
     if not (nouns or receive):
         return []
     deporter = _deporter(f, ctx) or US
-    hits = _unique(f.countries) if len(nouns) <= 1 else f.countries
+    # (the people's nationality is no party: "28 Tunisians ... the accord under which Rome and Tunis run flights")
+    parties = [h for h in f.countries if f.role(h) != "people"]
+    hits = _unique(parties) if len(nouns) <= 1 else parties
     # a country just before the noun owns the arrangement ("the Rwanda scheme", "Britain's plan"),
     # unless it is where the people come from ("migrants deported from the United States under a deal")
     owners = [next((h for h in reversed(hits) if noun.start() - 28 <= h.end <= noun.start()
@@ -616,6 +630,8 @@ def code_agreement(f: SentenceFeatures, ctx: Context) -> list[dict]:
         # one arrangement: its status may come before the country that owns it ("talks with ... Kabul on an arrangement")
         status_text = f.text[:end] if len(windows) == 1 else text
         status = next((name for name, pattern in AGREEMENT_STATUS if pattern.search(status_text)), None)
+        if status == "signed" and PROPOSED_DEAL.search(status_text):
+            status = "proposed"  # "has proposed a deal under which Paraguay would receive ..."
         if status is None or (status == "signed" and NOT_SIGNED.search(text)):
             continue  # "had not signed, and would not sign, a safe third country agreement"
         others = [h for h in hits if begin <= h.start < end and h is not owner]
@@ -647,7 +663,7 @@ MEASURES = [
     ("tariff", caseless(r"\btariffs?\b|\bduties\b|\blevies\b")),
     ("visa_sanction", caseless(r"\bvisa (?:sanctions?|restrictions?|bans?|suspensions?|penalties|processing)|"
                                r"\b(?:suspension|halt|revocation) of (?:\w+ )?visas?\b|(?:suspend|revoke|cancel|stop|"
-                               r"halt|restrict)\w* (?:\w+ ){0,3}visas?\b|\bvisas? (?:were|was|would be) (?:suspended|"
+                               r"halt|restrict|cut|reduc|limit|restor)\w* (?:[\w-]+,? ){0,3}visas?\b|\bvisas? (?:were|was|would be) (?:suspended|"
                                r"revoked)")),
     ("travel_ban", caseless(r"\b(?:travel|entry) (?:bans?|restrictions?)\b|\bban on (?:\w+ ){0,2}(?:travel|entry)\b|"
                             r"\bbanned from (?:entering|travel)")),
@@ -658,7 +674,7 @@ MEASURES = [
                        r"\bretaliat\w+|\bpunitive measures\b|\bconsequences\b")),
 ]
 MEASURE_STATUS = [
-    ("lifted", caseless(r"\b(?:lifted|lifts|dropped|rescinded|revoked|called off|withdrew|withdrawn|backed off|"
+    ("lifted", caseless(r"\b(?:lifted|lifts|restored|restores|dropped|rescinded|revoked|called off|withdrew|withdrawn|backed off|"
                         r"suspended the|paused|held in reserve|will not be (?:imposed|applied)|would not be|removed|"
                         r"averted)\b")),
     ("threatened", caseless(r"\b(?:threat\w*|warn\w*|could (?:impose|face|slap)|would (?:impose|slap|face|order|levy)|vow\w*|"
@@ -710,9 +726,11 @@ def code_coercive_measure(f: SentenceFeatures, ctx: Context) -> list[dict]:
     for _, start, end in found:
         rest = blank(rest, start, end)
     status = next((name for name, pattern in MEASURE_STATUS if pattern.search(rest)), None)
-    if status is None and any(imatch(r"(?:suspend|revok|revers|cancel|withdr|rescind|stop|halt|restrict)", f.text[s:e])
-                              for _, s, e in found):
+    if status is None and any(imatch(r"(?:suspend|revok|revers|cancel|withdr|rescind|stop|halt|restrict|cut|reduc|limit)",
+                                     f.text[s:e]) for _, s, e in found):
         status = "imposed"
+    if status is None and any(imatch(r"restor", f.text[s:e]) for _, s, e in found):
+        status = "lifted"  # "restored five-year visas"
     if status is None:
         return []
     countries = _unique(f.countries)
