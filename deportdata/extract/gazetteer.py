@@ -14,8 +14,8 @@ import pycountry
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
-# ISO short names that are also everyday English words; the alias file gives safe forms.
-_AMBIGUOUS_ISO_NAMES = {"Chad", "Jordan", "Georgia", "Turkey", "Guinea", "Niger", "Mali", "Togo"}
+# ISO short names that are as often a first name or a US state; the alias file gives safe forms.
+_AMBIGUOUS_ISO_NAMES = {"Chad", "Jordan", "Georgia"}
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,8 @@ def _gate(words: str) -> frozenset[str]:
 
 # Word forms each rule needs at least one of (checked on a token set before any pattern).
 FLIGHT_WORDS = _gate("flight flights plane planes aircraft jet jets airplane airplanes airliner airliners charter "
-                     "charters c-17 c-17s c-130 c-130s fly flown landed arrived lands land other globemaster")
+                     "charters c-17 c-17s c-130 c-130s fly flown landed arrived lands land other globemaster "
+                     "deported removed expelled")
 DEPLOYMENT_WORDS = _gate("troops soldiers marines guard guardsmen personnel forces active-duty service servicemembers "
                          "military c-17 c-17s c-130 c-130s kc-135 aircraft planes")
 EXECUTIVE_WORDS = _gate("executive proclamation proclamations memorandum memoranda emergency decree decrees decisions "
@@ -57,6 +58,17 @@ MEASURE_WORDS = _gate("tariff tariffs duties levies visa visas ban bans banned s
 DETENTION_WORDS = _gate("detention detained detain camp camps facility facilities center centers centre centres prison "
                         "prisons jail jails cecot hotel hotels shelter shelters tent tents beds bed held hold holding "
                         "housed house base site compound mega-prison staging")
+
+
+def listed_from(f: SentenceFeatures, first: CountryHit) -> list[CountryHit]:
+    """The country and those listed right after it ("Angola, Namibia and the Democratic Republic of the Congo")."""
+    out = [first]
+    for h in f.countries:
+        if h.start > out[-1].start:
+            if not LIST_JOINER.fullmatch(re.sub(r"\s*\bthe\s*$", "", f.text[out[-1].end:h.start])):
+                break
+            out.append(h)
+    return out
 
 
 def _record(event_type: str, status: str, f: SentenceFeatures, actor: str | None, partner: str | None,
@@ -307,12 +319,26 @@ def _flight_count(f: SentenceFeatures) -> int | None:
     return None
 
 
+# "the US deported five men ... to Eswatini": a group counted and sent to a country went by air,
+# unless the sentence tallies removals over a period ("has deported 3,000 Haitians this year")
+DEPORTED_TO = re.compile(r"\b(?:[Dd]eported|[Rr]emoved|[Ee]xpelled)\b[^.;]{0,80}?(?<!according )\bto (?:the )?[A-Z]")
+TALLY = caseless(r"\b(?:since|so far|this year|last year|to date|a total of|in total|altogether|every|per|annually|"
+                 r"over the (?:past|last)|in the (?:past|last)|in 20\d\d)\b")
+
+
+def _deported_group(f: SentenceFeatures) -> re.Match | None:
+    if not any(c.noun_class == "people" for c in f.counted) or TALLY.search(f.text):
+        return None
+    return DEPORTED_TO.search(f.text)
+
+
 def code_removal_flight(f: SentenceFeatures, ctx: Context) -> list[dict]:
     if not f.words & FLIGHT_WORDS:
         return []
     noun = FLIGHT_NOUN.search(f.text) or re.search(r"\bto fly\b|\bbe flown\b", f.text)
     anaphoric = ANAPHORIC_FLIGHT.search(f.text) and ctx.last_was_flight
-    people_landed = None if noun or anaphoric or NOT_BY_AIR.search(f.text) else PEOPLE_LANDED.search(f.text)
+    people_landed = None if noun or anaphoric or NOT_BY_AIR.search(f.text) else PEOPLE_LANDED.search(f.text) or (
+        _deported_group(f))
     if not (noun or anaphoric or people_landed):
         return []
     if noun and CONDITION_BEFORE.search(f.text[:noun.start()]):
@@ -480,14 +506,8 @@ def code_diplomatic_response(f: SentenceFeatures, ctx: Context) -> list[dict]:
     addressed = next((h for h in f.countries if ADDRESSED.search(f.text[max(0, h.start - 16):h.start])), None)
     targets: list[str] = []
     if addressed:
-        deporter, targets, last_end = addressed.iso3, [addressed.iso3], addressed.end
-        for h in f.countries:  # "urged Tehran and Islamabad to halt": each country listed is a target
-            if h.start <= addressed.start:
-                continue
-            if not LIST_JOINER.fullmatch(f.text[last_end:h.start]):
-                break
-            targets += [h.iso3] if h.iso3 not in targets else []
-            last_end = h.end
+        # "urged Tehran and Islamabad to halt": each country listed is a target
+        deporter, targets = addressed.iso3, list(dict.fromkeys(h.iso3 for h in listed_from(f, addressed)))
     # filtered before de-duplication: "Colombian migrants ... Petro said" still names Colombia as a responder
     responders = _unique([h for h in f.countries if h.iso3 not in targets and h.iso3 != deporter
                           and f.role(h) != "people"])
@@ -538,7 +558,7 @@ AGREEMENT_STATUS = [
                           r"in force|in effect|(?:deals?|agreements?|arrangements?|accords?|pacts?|schemes?|"
                           r"protocols?) under which(?![^,.;]{0,40}\b(?:would|will|could|might|is to|are to)\b)|"
                           r"took effect|takes effect|first (?:[\w-]+ )?(?:flights?|group|deportees|migrants|people)|implemented|already (?:been )?"
-                          r"(?:sent|flown|received|deported))\b")),
+                          r"(?:sent|flown|received|deported)|(?:had|have|has) been (?:flown|sent|deported|transferred))\b")),
     ("signed", caseless(r"\b(?:signed|reached|struck|sealed|finali[sz]ed|clinched|concluded|agreed|agrees|"
                         r"will (?:accept|receive|take in|house)|would take in|would (?:accept|receive))\b")),
     ("negotiating", caseless(r"\b(?:negotiat\w*|working on|works? (?:together )?with|in talks|talks|discuss\w*|seeking|"
@@ -554,7 +574,7 @@ RECEIVE_DEPORTEES = caseless(r"\b(?:return|repatriation|deportation) of (?:\w+ )
                              r"non-citizens|nationals of other|other nationalities|any nationality|from other (?:countries|"
                              r"nations)|from third|third countries|non-\w+ (?:deportees|migrants)|(?:migrants|deportees|"
                              r"people|criminals|prisoners) (?:deported )?from (?:the )?(?:U\.?S\.?|United States|America))\b|"
-                             r"\bsend\b.{0,40}\bmigrants\b.{0,20}\bto\b|\bbridge\b.{0,20}\bcountry|"
+                             r"\bsend\b.{0,40}\bmigrants\b.{0,20}\bto\b|\bbridge\b.{0,20}\bcountr(?:y|ies)|"
                              # a cap on numbers makes a deal ("which agreed to take up to 250 people")
                              r"\bagre\w*\b.{0,40}\bto (?:take|accept|receive|host|admit)(?: in)? (?:up to|as many as|"
                              r"a maximum of|no more than) [\d,]+")
@@ -738,6 +758,9 @@ def code_coercive_measure(f: SentenceFeatures, ctx: Context) -> list[dict]:
     targets = [h for h in countries if h.iso3 != actor] or [h for h in f.fallback_countries() if h.iso3 != actor]
     if not targets:
         return []
+    # "visas to nationals of Angola, Namibia and the DRC": one measure per country listed
+    aimed = list(dict.fromkeys(h.iso3 for h in listed_from(f, targets[0]) if h.iso3 != actor)) \
+        if targets[0] in f.countries else [targets[0].iso3]
     out = []
     for measure, start, _ in found:
         quantity = unit = None
@@ -745,8 +768,8 @@ def code_coercive_measure(f: SentenceFeatures, ctx: Context) -> list[dict]:
             rate = [c for c in f.counted if c.noun_class == "percent"]
             if rate:
                 quantity, unit = rate[0].value, "percent"
-        out.append(_record("coercive_measure", status, f, actor, targets[0].iso3, measure=measure, quantity=quantity,
-                           quantity_unit=unit))
+        out += [_record("coercive_measure", status, f, actor, target, measure=measure, quantity=quantity,
+                        quantity_unit=unit) for target in aimed]
     return out
 
 
@@ -764,7 +787,7 @@ DETENTION_STATUS = [
     ("closed", caseless(r"\b(?:closed|shut (?:down)?|emptied|cleared out|no longer (?:held|holding|houses))\b")),
     ("announced", caseless(r"\b(?:unveil\w*|announc\w+|plans? (?:for|to)|will (?:open|build|house|hold)|to set up|"
                            r"directs?|could (?:\w+ )?hold|would (?:\w+ )?hold|will (?:\w+ )?hold)\b")),
-    ("operating", caseless(r"\b(?:are being held|were being held|is holding|are holding|are held|were held|was holding|"
+    ("operating", caseless(r"\b(?:remains? in (?:custody|detention)|remained in (?:custody|detention)|are being held|were being held|is holding|are holding|are held|were held|was holding|"
                            r"held|housed|"
                            r"housing|detained at|locked up|imprisoned|were transferred|were taken to|arrived at|"
                            r"are staying|remain(?:ed)?|currently|opened|has opened|moved|transferred|taken|bused|"
