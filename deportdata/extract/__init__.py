@@ -30,17 +30,25 @@ def mention_id(article_id: str, event_type: str, start: int, end: int, ordinal: 
 
 
 def _article_deporter(features) -> str | None:
-    """The country removals come from when a sentence does not say: the US whenever the article
-    names it (most of this news), else the country most often named as an origin (a country, or
-    the airport a flight left) in a sentence about removals or flights, or as the subject of
-    "deported". "Small-boat arrivals from Albania" are not an origin."""
+    """The country removals come from when a sentence does not say: the one named most often as
+    an origin (a country, or the airport a flight left) or as the subject of "deported" in the
+    sentences about removals or flights, with the US counted at half that weight in every such
+    sentence that names it (most of this news is about US removals, often without "from the
+    US"). With no such
+    sentence, the US if the article names it, else the country of the agencies that act ("the
+    Home Office said"). "Small-boat arrivals from Albania" are not an origin."""
+    removal_sentences = [f for f in features if f.deport_context or FLIGHT_NOUN.search(f.text)]
+    # an explicit origin or deporting subject weighs twice a mere mention of the US
+    evidence = Counter({country: 2 * n for country, n in Counter(
+        deporting_country(h) for f in removal_sentences
+        for h in f.countries + f.places if f.role(h) == "origin" or deports(f, h)).items()})
+    evidence.update({US: sum(1 for f in removal_sentences if any(h.iso3 == US for h in f.countries))})
+    evidence = +evidence  # (without zero counts)
+    if evidence:
+        # ties go to the US, as before
+        return max(evidence.items(), key=lambda kv: (kv[1], kv[0] == US))[0]
     if any(h.iso3 == US for f in features for h in f.countries):
         return US
-    origins = Counter(deporting_country(h) for f in features if f.deport_context or FLIGHT_NOUN.search(f.text)
-                      for h in f.countries + f.places if f.role(h) == "origin" or deports(f, h))
-    if origins:
-        return origins.most_common(1)[0][0]
-    # else the country of the agencies that act ("the Home Office said")
     agencies = Counter(h.iso3 for f in features for h in f.countries if h.kind == "agency")
     return agencies.most_common(1)[0][0] if agencies else None
 

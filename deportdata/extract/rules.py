@@ -93,10 +93,11 @@ def _unique(hits: list[CountryHit]) -> list[CountryHit]:
 
 DEPORTING_VERB = caseless(r"^\W*(?:(?:'s|’s)?\s*(?:federal |interior |immigration |migration |border |home )?"
                           r"(?:authorities|government|police|officials|ministry|office|agents) )?"
-                          r"(?:on \w+ |last \w+ |this \w+ |earlier this \w+ )?(?:has |have |had )?"
+                          r"(?:on \w+ |last \w+ |this \w+ |earlier this \w+ )?(?:has |have |had |is |are |was |were |began |"
+                          r"started )?(?:been )?(?:deporting|expelling|removing|repatriating|"
                           r"(?:(?:wants?|wanted|seeks?|sought|is seeking|is trying|tried|plans?|planned|intends?) to "
                           r"(?:deport|expel|remove|return|send)|deported|expelled|repatriated|deports|flew|flies|sent|"
-                          r"returned|removed)\b")
+                          r"returned|removed))\b")
 
 
 NATIONAL_FLIGHT_GAP = caseless(r"\s+(?:(?:deportation|charter(?:ed)?|removal|repatriation|return|special)\s+)*")
@@ -448,6 +449,7 @@ RESPONSE_STATUS = [
                          r"(?:travel documents|consular (?:passes|documents|permits|travel documents)|laissez-passers?|"
                          r"emergency passports))")),
     ("protest", caseless(r"\b(?:(?<!in )protest(?:ed|s|ing)?|condemn(?:ed|s|ing)?|denounc(?:ed|es|ing)|object(?:ed|s)|"
+                         r"(?:deeply |strongly )?regrett?(?:ed|s)|(?:deeply|gravely|seriously|very) concerned|"
                          r"(?:conveyed|expressed|voiced|raised|registered)\W+(?:\w+\W+){0,2}concerns?\b|"
                          r"(?:called on|calls on|urged|urges)\b.{0,40}\bto (?:halt|stop|end|suspend|pause)\b|"
                          r"(?:reconsider|review|end|suspend|cut)\w* (?:its |their |our )?(?:\w+ )?(?:co-?operation|ties|"
@@ -475,6 +477,9 @@ RECEIVE_OWN_PEOPLE = caseless(r"\b(?:receiv|accept|take back|let|admit)\w* (?:\w
                               r"(?:people|citizens|nationals|compatriots)\b|\b(?:let|admit)\w* (?:him|her|them) in\b")
 GOVERNMENT_SUBJECT = caseless(r"^\W*(?:(?:on|last|earlier|late) [\w ]{0,20}, )?(?:the )?(?:\w+ )?(?:officials|authorities|"
                               r"government|ministry|foreign ministry|officers)\b")
+# what a protest in an article about removals is aimed at ("deeply regretted the decision")
+REACTION_OBJECT = caseless(r"\b(?:the|this|that|its) (?:decision|move|step|action|deportations?|expulsions?|returns?|"
+                           r"removals?|transfers?)\b")
 ADDRESSED = caseless(r"\b(?:called on|calls on|urged|urges|pressed|appealed to)\s+(?:the\s+)?$")
 
 
@@ -487,7 +492,7 @@ RESPONSE_ANY = _stems("refus reject deny denie denied protest condemn denounc ob
                       "slow reluctan unwilling kidnap abduct "
                       "disregard degrading unacceptabl humiliat complain accept receiv take welcom ready willing "
                       "back revers relent cave u-turn climbed changed agree only condition provided long treated "
-                      "civilian handcuff military longer suspend halt stop won't wouldn't not sent concern lodg "
+                      "civilian handcuff military longer suspend halt stop won't wouldn't not sent concern regret lodg "
                       "categoric strongly firmly flatly retreat capitulat gave gives ended overcome obligation prepared "
                       "declin admit")
 
@@ -499,7 +504,8 @@ def code_diplomatic_response(f: SentenceFeatures, ctx: Context) -> list[dict]:
     if status is None:
         return []
     if status != "reversal" and not (f.deport_context or FLIGHT_NOUN.search(f.text) or ctx.recent_deport
-                                     or (ctx.article_deport and RECEIVE_OWN_PEOPLE.search(f.text))):
+                                     or (ctx.article_deport and RECEIVE_OWN_PEOPLE.search(f.text))
+                                     or (ctx.article_deport and status == "protest" and REACTION_OBJECT.search(f.text))):
         return []
     deporter = _deporter(f, ctx) or US
     # a country the response is addressed to ("called on Islamabad to halt ... deportations") is its target
@@ -511,6 +517,11 @@ def code_diplomatic_response(f: SentenceFeatures, ctx: Context) -> list[dict]:
     # filtered before de-duplication: "Colombian migrants ... Petro said" still names Colombia as a responder
     responders = _unique([h for h in f.countries if h.iso3 not in targets and h.iso3 != deporter
                           and f.role(h) != "people"])
+    if not responders and status == "protest" and ctx.deporter not in (None, deporter):
+        # "The United States 'strongly condemns' the forced return", in an article about Thailand's
+        # removals: the named country protests against the article's deporter
+        responders = [h for h in _unique(f.countries) if h.iso3 == deporter and f.role(h) not in ("origin", "people")]
+        deporter = ctx.deporter
     if not responders and (status == "protest" or re.match(r"\W*(?:it|he|she|they|its|the government)\b", f.text)):
         responders = [h for h in _unique(f.places + f.fallback_countries()) if h.iso3 != deporter]
     if not responders and ctx.last_country and ctx.last_country != deporter and GOVERNMENT_SUBJECT.match(f.text):
@@ -552,7 +563,7 @@ AGREEMENT_STATUS = [
     ("abandoned", caseless(r"\b(?:scrapped|abandoned|ditched|dropped|ended|terminated|cancell?ed|did not start|didn't "
                            r"start|never (?:started|got off|took off|took effect|flew)|collapsed|was voted out|"
                            r"ruled (?:it )?unlawful|struck down|tore up|torn up)\b")),
-    ("suspended", caseless(r"\b(?:suspended|paused|put on hold|halted|frozen|froze)\b")),
+    ("suspended", caseless(r"\b(?:suspended|paused|put (?:[\w-]+ ){0,10}?on hold|shelved|halted|frozen|froze)\b")),
     ("in_force", caseless(r"\b(?:under (?:the|this|that|a|an|its|their|[\w.]+['’]s) (?:[\w\"“”'’,-]+ ){0,6}?(?:deals?|"
                           r"agreements?|arrangements?|accords?|pacts?|schemes?|protocols?)|"
                           r"in force|in effect|(?:deals?|agreements?|arrangements?|accords?|pacts?|schemes?|"
@@ -566,6 +577,9 @@ AGREEMENT_STATUS = [
     ("proposed", caseless(r"\b(?:propos\w+|offered|offers?|floated|suggested|plans? to send|would send|pitched|"
                           r"(?:has |have )?asked|requested|urged)\b")),
 ]
+# a centre for asylum seekers or returns in another country is a third-country arrangement
+OFFSHORE_CENTRE = caseless(r"\bplan (?:for|to (?:build|open|set up|create)) (?:an? )?(?:[\w-]+ ){0,2}?(?:processing|detention|"
+                           r"reception|return) (?:centres?|centers?|hubs?|facilit\w+) in\b")
 PROPOSED_DEAL = caseless(r"\b(?:propos|offer|float|suggest|pitch)\w* (?:a |an |the )?(?:[\w-]+ ){0,2}?(?:deals?|agreements?|"
                          r"arrangements?|pacts?|accords?|plan)\b(?! (?:was|had been|has been) (?:signed|reached|agreed))")
 NOT_SIGNED = caseless(r"\b(?:not|never|no|refused to|declined to) (?:[\w-]+,? ){0,3}?(?:sign|agree)\w*")
@@ -645,7 +659,7 @@ def code_agreement(f: SentenceFeatures, ctx: Context) -> list[dict]:
             continue  # receiving a flight is the flight itself
         if f.text[noun_start:noun_start + 4].lower() == "plan" and not (named_arrangement and ctx.article_deport) \
                 and not RECEIVE_DEPORTEES.search(text) \
-                and not isearch(r"\bplan to (?:send|deport|transfer|fly)", text):
+                and not isearch(r"\bplan to (?:send|deport|transfer|fly)", text) and not OFFSHORE_CENTRE.search(text):
             continue
         # one arrangement: its status may come before the country that owns it ("talks with ... Kabul on an arrangement")
         status_text = f.text[:end] if len(windows) == 1 else text
@@ -777,7 +791,7 @@ def code_coercive_measure(f: SentenceFeatures, ctx: Context) -> list[dict]:
 
 DETENTION_PLACE = caseless(r"\b(?:detention (?:camp|cent(?:er|re)|facilit\w+|site)s?|(?:migrant|repatriation|processing) "
                            r"(?:operations |care |holding |detention )?(?:cent(?:er|re)|facilit\w+|camp)s?|"
-                           r"holding (?:facilit\w+|cent(?:er|re))|prison|jail|"
+                           r"holding (?:facilit\w+|cent(?:er|re))|immigration depots?|prison|jail|"
                            r"mega-?prison|CECOT|camp|staging (?:base|area)|hotel|shelter|tent)")
 HELD_FOR_REMOVAL = caseless(r"\b(?:detained|arrested|rounded up|picked up|held|taken to|awaiting (?:deportation|removal|"
                             r"expulsion))\b")
@@ -786,8 +800,9 @@ NAMED_SITE = re.compile(rf"\s+(?:in|at|near|outside) (?!(?:{MONTH_NAME}|{'|'.joi
 DETENTION_STATUS = [
     ("closed", caseless(r"\b(?:closed|shut (?:down)?|emptied|cleared out|no longer (?:held|holding|houses))\b")),
     ("announced", caseless(r"\b(?:unveil\w*|announc\w+|plans? (?:for|to)|will (?:open|build|house|hold)|to set up|"
-                           r"directs?|could (?:\w+ )?hold|would (?:\w+ )?hold|will (?:\w+ )?hold)\b")),
-    ("operating", caseless(r"\b(?:remains? in (?:custody|detention)|remained in (?:custody|detention)|are being held|were being held|is holding|are holding|are held|were held|was holding|"
+                           r"(?:to|will) (?:lease|rent)|directs?|could (?:\w+ )?hold|would (?:\w+ )?hold|will (?:\w+ )?hold)\b")),
+    ("operating", caseless(r"\b(?:remains? in (?:custody|detention)|remained in (?:custody|detention)|are being held|"
+                           r"were being held|is holding|are holding|are held|were held|was holding|"
                            r"held|housed|"
                            r"housing|detained at|locked up|imprisoned|were transferred|were taken to|arrived at|"
                            r"are staying|remain(?:ed)?|currently|opened|has opened|moved|transferred|taken|bused|"
@@ -815,6 +830,20 @@ def _site_hits() -> list[CountryHit]:
 SITE_ANAPHOR = caseless(r"\bthe (?:facility|base|camp|center|centre|prison|site|compound)\b")
 
 
+LEASE = caseless(r"\b(?:leas|rent)(?:e|es|ed|ing|s)?\b")
+
+
+def _tenant(f: SentenceFeatures) -> CountryHit | None:
+    """The country that leases the cells: the last one named before the lease verb that is not
+    where the prison lies ("Sweden signed an agreement with Estonia to rent ... in Tartu prison")."""
+    verb = LEASE.search(f.text)
+    before = [h for h in f.countries if h.end <= verb.start() and f.role(h) not in ("people", "destination")]
+    hosts = {p.iso3 for p in f.places} | {h.iso3 for h in f.countries if h.start > verb.start()
+                                          and f.role(h) not in ("origin", "people")}
+    named_with = [h for h in before if not re.search(r"\bwith\s+(?:the\s+)?$", f.text[max(0, h.start - 12):h.start])]
+    return next((h for h in reversed(named_with) if h.iso3 not in hosts), None) or (named_with or [None])[0]
+
+
 def code_detention(f: SentenceFeatures, ctx: Context) -> list[dict]:
     if not (f.places or f.words & DETENTION_WORDS):
         return []
@@ -839,6 +868,13 @@ def code_detention(f: SentenceFeatures, ctx: Context) -> list[dict]:
     if site:
         operator, host = DETENTION_SITES[site.location]
         actor, partner, location = operator, host, site.location
+    elif LEASE.search(f.text) and (tenant := _tenant(f)):
+        # "Copenhagen will lease 300 cells in the prison in Gjilan": the tenant holds the detainees
+        place = next((p for p in f.places), None)
+        host = place or next((h for h in f.countries if h.iso3 != tenant.iso3), None)
+        actor, partner = tenant.iso3, host.iso3 if host else None
+        location = place.location if place else (NAMED_SITE.match(f.text, generic.end()) or [None, None])[1] \
+            if generic else None
     else:
         # the place the people are taken to, else one named without a cue ("Fort Bliss will house ...")
         place = next((p for p in f.places if f.role(p) == "destination"), None) \
@@ -1018,7 +1054,7 @@ stop sent send deal accord pact arrangement memorand mou treaty plan partnership
 propos host hous admit jail serve return repatriat bridge tariff duties levies visa ban sanction freez aid customs
 retaliat punitive consequences restriction detention detain camp facilit center centre prison cecot staging hotel shelter tent
 beds held hold troops soldiers marines service guard active-duty personnel armed military executive presidential
-proclamation emergency decision decree alien judge court concern lodg categoric strongly firmly flatly retreat
+proclamation emergency decision decree alien judge court concern regret lodg categoric strongly firmly flatly retreat
 capitulat gave gives ended overcome obligation prepared authori permit injunction licen declin admit
 ordered orders deadline told measures
 slow reluctan unwilling kidnap abduct
