@@ -13,7 +13,7 @@ from deportdata import stages
 
 EVAL = Path(__file__).resolve().parent
 DEV = EVAL / "dev"
-SETS = (DEV, EVAL / "dev2" / "h1", EVAL / "dev2" / "h2")
+SETS = (DEV, EVAL / "dev2" / "h1", EVAL / "dev2" / "h2", EVAL / "dev3" / "h3", EVAL / "dev3" / "h4")
 SCORER = Path(__file__).resolve().parents[2] / "shared" / "eval" / "score.py"
 
 

@@ -1,8 +1,9 @@
-"""The extractor on the evaluation sets (eval/dev, eval/dev2/h1, eval/dev2/h2): invented articles
-in every raw format, coded by hand. Floors sit a little under the scores measured with extractor
-rules-0.9.0, so a change that makes the extractor worse on whole articles fails here even when
-every sentence-level case still passes. The dev2 floors are lower: those articles were scored
-before any rule was written for them (see eval/dev2/README.md)."""
+"""The extractor on the evaluation sets (eval/dev, eval/dev2/h1, eval/dev2/h2, eval/dev3/h3,
+eval/dev3/h4): invented articles in every raw format, coded by hand. Floors sit a little under the
+scores measured with extractor rules-0.10.0, so a change that makes the extractor worse on whole
+articles fails here even when every sentence-level case still passes. The dev2 and dev3 floors
+are lower: those articles were scored before any rule was written for them (see their READMEs).
+h4's dedup has no floor: none of its three cross-article events is merged yet (F1 0.00)."""
 from __future__ import annotations
 
 import importlib.util
@@ -12,11 +13,13 @@ import pytest
 
 SCRIPT = Path(__file__).resolve().parents[1] / "eval" / "score_dev.py"
 
-# set: (mention precision, mention recall, field accuracy, dedup F1)
+# set: (mention precision, mention recall, field accuracy, dedup F1 or None)
 FLOORS = {
     "dev": (0.93, 0.86, 0.71, 0.82),
-    "dev2/h1": (0.82, 0.57, 0.56, 0.6),
-    "dev2/h2": (0.88, 0.62, 0.57, 0.6),
+    "dev2/h1": (0.9, 0.73, 0.67, 0.75),
+    "dev2/h2": (0.88, 0.72, 0.66, 0.6),
+    "dev3/h3": (0.73, 0.5, 0.51, 0.6),
+    "dev3/h4": (0.68, 0.47, 0.38, None),
 }
 
 
@@ -42,4 +45,5 @@ def test_scores_on_the_evaluation_set(score_dev_module, name):
     assert result["mentions"]["precision"] >= precision
     assert result["mentions"]["recall"] >= recall
     assert result["fields"]["accuracy"] >= fields
-    assert result["dedup"]["f1"] >= dedup
+    if dedup is not None:
+        assert result["dedup"]["f1"] >= dedup

@@ -19,7 +19,7 @@ from deportdata.extract.rules import (FLIGHT_NOUN, FOLLOW_UP_NP, US, Context, co
 from deportdata.extract.sentences import split_sentences
 
 EXTRACTOR_NAME = "rules"
-EXTRACTOR_VERSION = "0.9.0"
+EXTRACTOR_VERSION = "0.10.0"
 EXTRACTOR = f"{EXTRACTOR_NAME}-{EXTRACTOR_VERSION}"
 LANGUAGES = ("en",)
 
