@@ -34,9 +34,8 @@ def _article_deporter(features) -> str | None:
     an origin (a country, or the airport a flight left) or as the subject of "deported" in the
     sentences about removals or flights, with the US counted at half that weight in every such
     sentence that names it (most of this news is about US removals, often without "from the
-    US"). With no such
-    sentence, the US if the article names it, else the country of the agencies that act ("the
-    Home Office said"). "Small-boat arrivals from Albania" are not an origin."""
+    US"). With no such sentence, the US if the article names it, else the country of the agencies
+    that act ("the Home Office said"). "Small-boat arrivals from Albania" are not an origin."""
     removal_sentences = [f for f in features if f.deport_context or FLIGHT_NOUN.search(f.text)]
     # an explicit origin or deporting subject weighs twice a mere mention of the US
     evidence = Counter({country: 2 * n for country, n in Counter(

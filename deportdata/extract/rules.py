@@ -436,7 +436,8 @@ RESPONSE_STATUS = [
                             # a preference about whom it takes ("would prefer to receive people of African nationality")
                             r"prefer(?:s|red)? (?:to )?(?:receiv|accept|tak)\w* (?:\w+ ){0,3}?(?:of|from|with|who)\b)")),
     ("refusal", caseless(r"\b(?:(?:suspend|halt|stopp?)(?:ed|s)? (?:\w+ )?(?:repatriation|deportation|return) flights|"
-                         r"deny (?:the )?entry|denied (?:the )?entry|(?:denied|refused|turned down) (?:a|the) (?:[\w.-]+ ){0,2}?request|no longer (?:accept|"
+                         r"deny (?:the )?entry|denied (?:the )?entry|"
+                         r"(?:denied|refused|turned down) (?:a|the) (?:[\w.-]+ ){0,2}?request|no longer (?:accept|"
                          r"allow|receive|take)|(?<!was )(?<!were )(?<!been )refus(?:ed|es|e) (?:\w+ ){0,3}?to (?:accept|"
                          r"allow|receive|take|let|admit|land)|(?:would|will) not "
                          r"(?:allow|accept|receive|let|take|authori[sz]e|permit|admit)|won't (?:allow|accept|receive|let|"
@@ -464,8 +465,9 @@ RESPONSE_STATUS = [
                             r"(?:will|would) (?:[\"“]?[\w-]+,? ){0,5}?[\"“]?(?:accept\w*|receiv\w*|take back|take in)|"
                             r"obligation\w* (?:\w+ ){0,4}to take back|accepted (?:the |an? )?(?:\w+ )?(?:return|"
                             r"deport|flights?|migrants|repatriation)|welcomed back|ready to (?:receive|accept|take back)|"
-                            r"(?:willing|prepared)[\"”’']? to (?:receive|accept|take)|(?:keep|continue|go on) (?:to )?(?:host|receiv|accept|"
-                            r"tak)\w* (?:\w+ )?(?:back|in|the|them|deportees|migrants|centres|centers|flights)|(?:had|has|have) received (?:the )?(?:\w+ )?"
+                            r"(?:willing|prepared)[\"”’']? to (?:receive|accept|take)|"
+                            r"(?:keep|continue|go on) (?:to )?(?:host|receiv|accept|tak)\w* (?:\w+ )?(?:back|in|the|them|"
+                            r"deportees|migrants|centres|centers|flights)|(?:had|has|have) received (?:the )?(?:\w+ )?"
                             r"(?:returnees|deportees|migrants|nationals)|(?:ready|willing|prepared) to take (?:\w+ )?back|"
                             r"sent (?:its|their) (?:own )?(?:presidential )?(?:plane|aircraft|jets?))")),
 ]
@@ -568,7 +570,8 @@ AGREEMENT_STATUS = [
                           r"agreements?|arrangements?|accords?|pacts?|schemes?|protocols?)|"
                           r"in force|in effect|(?:deals?|agreements?|arrangements?|accords?|pacts?|schemes?|"
                           r"protocols?) under which(?![^,.;]{0,40}\b(?:would|will|could|might|is to|are to)\b)|"
-                          r"took effect|takes effect|first (?:[\w-]+ )?(?:flights?|group|deportees|migrants|people)|implemented|already (?:been )?"
+                          r"took effect|takes effect|first (?:[\w-]+ )?(?:flights?|group|deportees|migrants|people)|"
+                          r"implemented|already (?:been )?"
                           r"(?:sent|flown|received|deported)|(?:had|have|has) been (?:flown|sent|deported|transferred))\b")),
     ("signed", caseless(r"\b(?:signed|reached|struck|sealed|finali[sz]ed|clinched|concluded|agreed|agrees|"
                         r"will (?:accept|receive|take in|house)|would take in|would (?:accept|receive))\b")),
