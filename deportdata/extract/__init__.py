@@ -37,12 +37,10 @@ def _article_deporter(features) -> str | None:
     US"). With no such sentence, the US if the article names it, else the country of the agencies
     that act ("the Home Office said"). "Small-boat arrivals from Albania" are not an origin."""
     removal_sentences = [f for f in features if f.deport_context or FLIGHT_NOUN.search(f.text)]
-    # an explicit origin or deporting subject weighs twice a mere mention of the US
-    evidence = Counter({country: 2 * n for country, n in Counter(
-        deporting_country(h) for f in removal_sentences
-        for h in f.countries + f.places if f.role(h) == "origin" or deports(f, h)).items()})
-    evidence.update({US: sum(1 for f in removal_sentences if any(h.iso3 == US for h in f.countries))})
-    evidence = +evidence  # (without zero counts)
+    explicit = Counter(deporting_country(h) for f in removal_sentences
+                       for h in f.countries + f.places if f.role(h) == "origin" or deports(f, h))
+    us_named = Counter({US: sum(1 for f in removal_sentences if any(h.iso3 == US for h in f.countries))})
+    evidence = explicit + explicit + us_named  # (Counter addition drops zero counts)
     if evidence:
         # ties go to the US, as before
         return max(evidence.items(), key=lambda kv: (kv[1], kv[0] == US))[0]

@@ -298,8 +298,9 @@ OTHER_N = caseless(r"\bthe other (two|three|four|five|\d+)\b|\bboth (?:flights|p
 _SMALL = {"two": 2, "three": 3, "four": 4, "five": 5}
 
 
-FLIGHT_RATE = caseless(r"\b(?:flights?|planes?|charters?) (?:a|per|each|every) (?:day|week|fortnight|month)\b")
-PER_PERIOD = caseless(r"\s+(?:a|an|per|each|every) (?:day|week|fortnight|month|year)\b")
+_PER_PERIOD = r"\s+(?:a|an|per|each|every) (?:day|week|fortnight|month|year)\b"
+PER_PERIOD = caseless(_PER_PERIOD)
+FLIGHT_RATE = caseless(r"\b(?:flights?|planes?|charters?)" + _PER_PERIOD)
 
 
 def _flight_count(f: SentenceFeatures) -> int | None:
@@ -338,8 +339,8 @@ def code_removal_flight(f: SentenceFeatures, ctx: Context) -> list[dict]:
         return []
     noun = FLIGHT_NOUN.search(f.text) or re.search(r"\bto fly\b|\bbe flown\b", f.text)
     anaphoric = ANAPHORIC_FLIGHT.search(f.text) and ctx.last_was_flight
-    people_landed = None if noun or anaphoric or NOT_BY_AIR.search(f.text) else PEOPLE_LANDED.search(f.text) or (
-        _deported_group(f))
+    people_landed = None if noun or anaphoric or NOT_BY_AIR.search(f.text) \
+        else PEOPLE_LANDED.search(f.text) or _deported_group(f)
     if not (noun or anaphoric or people_landed):
         return []
     if noun and CONDITION_BEFORE.search(f.text[:noun.start()]):
@@ -837,14 +838,24 @@ LEASE = caseless(r"\b(?:leas|rent)(?:e|es|ed|ing|s)?\b")
 
 
 def _tenant(f: SentenceFeatures) -> CountryHit | None:
-    """The country that leases the cells: the last one named before the lease verb that is not
-    where the prison lies ("Sweden signed an agreement with Estonia to rent ... in Tartu prison")."""
+    """The country that leases the cells: the last one named before the lease verb, not "with"
+    it, that is not where the prison lies ("Sweden signed an agreement with Estonia to rent ...
+    in Tartu prison"), else the first one named before the verb."""
     verb = LEASE.search(f.text)
-    before = [h for h in f.countries if h.end <= verb.start() and f.role(h) not in ("people", "destination")]
+    subjects = [h for h in f.countries if h.end <= verb.start() and f.role(h) not in ("people", "destination")
+                and not re.search(r"\bwith\s+(?:the\s+)?$", f.text[max(0, h.start - 12):h.start])]
     hosts = {p.iso3 for p in f.places} | {h.iso3 for h in f.countries if h.start > verb.start()
                                           and f.role(h) not in ("origin", "people")}
-    named_with = [h for h in before if not re.search(r"\bwith\s+(?:the\s+)?$", f.text[max(0, h.start - 12):h.start])]
-    return next((h for h in reversed(named_with) if h.iso3 not in hosts), None) or (named_with or [None])[0]
+    return next((h for h in reversed(subjects) if h.iso3 not in hosts), None) or next(iter(subjects), None)
+
+
+def _unlisted_site(f: SentenceFeatures, generic: re.Match | None) -> str | None:
+    """A site the reviewed list does not know, named right after its noun ("a processing centre
+    in Haina"); "a processing centre in Rwanda" names the country, not the site."""
+    named = NAMED_SITE.match(f.text, generic.end()) if generic else None
+    if named is None or any(h.start == named.start(1) and h.kind != "capital" for h in f.countries):
+        return None
+    return named.group(1)
 
 
 def code_detention(f: SentenceFeatures, ctx: Context) -> list[dict]:
@@ -873,11 +884,10 @@ def code_detention(f: SentenceFeatures, ctx: Context) -> list[dict]:
         actor, partner, location = operator, host, site.location
     elif LEASE.search(f.text) and (tenant := _tenant(f)):
         # "Copenhagen will lease 300 cells in the prison in Gjilan": the tenant holds the detainees
-        place = next((p for p in f.places), None)
+        place = next(iter(f.places), None)
         host = place or next((h for h in f.countries if h.iso3 != tenant.iso3), None)
         actor, partner = tenant.iso3, host.iso3 if host else None
-        location = place.location if place else (NAMED_SITE.match(f.text, generic.end()) or [None, None])[1] \
-            if generic else None
+        location = place.location if place else _unlisted_site(f, generic)
     else:
         # the place the people are taken to, else one named without a cue ("Fort Bliss will house ...")
         place = next((p for p in f.places if f.role(p) == "destination"), None) \
@@ -885,11 +895,8 @@ def code_detention(f: SentenceFeatures, ctx: Context) -> list[dict]:
         holders = [h for h in _unique(f.countries) if f.role(h) not in ("people", "origin")]
         # another country holds them, else the deporting one itself ("Pakistani police are holding ...")
         hosts = [h for h in holders if h.iso3 != (ctx.deporter or US)] or holders
-        # a site the gazetteer does not know, named after the noun ("a processing centre in Haina"),
-        # and no other country named: the deporting country's own
-        named = NAMED_SITE.match(f.text, generic.end()) if generic else None
-        if named and any(h.start == named.start(1) and h.kind != "capital" for h in f.countries):
-            named = None  # "a processing centre in Rwanda" names the country, not the site
+        # an unlisted site in no other country named is the deporting country's own
+        named = _unlisted_site(f, generic)
         if place is None and not hosts and not (named and ctx.deporter):
             return []
         actor = (place or hosts[0]).iso3 if place or hosts else ctx.deporter
@@ -898,7 +905,7 @@ def code_detention(f: SentenceFeatures, ctx: Context) -> list[dict]:
         # the facility's country when it is not the actor's ("a detention centre it runs in Albania")
         partner = next((h.iso3 for h in hosts if h.iso3 != actor and generic and h.start >= generic.end()
                         and re.fullmatch(r"[^,;]{0,30}\b(?:in|on)\s+(?:the\s+)?", f.text[generic.end():h.start])), None)
-        location = place.location if place else named.group(1) if named else city
+        location = place.location if place else named or city
     beds, _ = _count_of(f, "beds")
     people, qualifier = _people(f, None)
     return [_record("detention", status, f, actor, partner, location=location, people_count=people,
